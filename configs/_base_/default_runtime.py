@@ -1,0 +1,22 @@
+# mmemo's runtime defaults, on top of MMAction2's (inherited via `mmaction::`).
+_base_ = 'mmaction::_base_/default_runtime.py'
+
+# Plain type names resolve in mmemo's registries first; MMAction2 components
+# are written `mmaction.X` (or built inside a `_scope_='mmaction'` sub-tree).
+default_scope = 'mmemo'
+
+default_hooks = dict(
+    # mmaction's VisualizationHook expects a video tensor, not a dict of
+    # modalities; `tools/test.py --show-dir DIR` switches this one on.
+    visualization=dict(type='AVVisualizationHook', enable=False))
+
+# `nccl` stays the default for GPUs; on a machine without CUDA mmemo's compat
+# shim runs torchrun/slurm jobs on `gloo` instead.
+env_cfg = dict(dist_cfg=dict(backend='nccl'))
+
+# `_delete_`: entries inherited through `mmaction::` carry
+# `_scope_='mmaction'`; this one is built in mmemo's scope.
+visualizer = dict(
+    _delete_=True,
+    type='AVVisualizer',
+    vis_backends=[dict(type='LocalVisBackend')])

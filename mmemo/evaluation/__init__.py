@@ -1,0 +1,2 @@
+# Copyright (c) mmemo contributors. All rights reserved.
+"""Emotion metrics (registered in ``mmemo.registry.METRICS``)."""
