@@ -49,11 +49,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(num_samples=32, seed=1, test_mode=True, **data_cfg))
 test_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(num_samples=32, seed=2, test_mode=True, **data_cfg))
+    val_dataloader, dataset=dict(val_dataloader['dataset'], seed=2))
 
 val_evaluator = dict(type='mmaction.AccMetric')
 test_evaluator = val_evaluator

@@ -81,17 +81,16 @@ def test_init_cfg_checkpoint_refuses_payload(evil_ckpt):
     assert not osp.exists(marker)
 
 
-def test_test_tool_refuses_payload(evil_ckpt, tmp_path):
-    path, marker = evil_ckpt
+def assert_test_tool_refuses(checkpoint: str, work_dir: str) -> None:
     proc = python_tool(
-        'test.py',
-        TOY_CONFIG,
-        path,
-        '--work-dir',
-        str(tmp_path / 'work'),
-        check=False)
+        'test.py', TOY_CONFIG, checkpoint, '--work-dir', work_dir, check=False)
     assert proc.returncode != 0
     assert 'Refused to load checkpoint' in proc.stdout
+
+
+def test_test_tool_refuses_payload(evil_ckpt, tmp_path):
+    path, marker = evil_ckpt
+    assert_test_tool_refuses(path, str(tmp_path / 'work'))
     assert not osp.exists(marker)
 
 
@@ -194,15 +193,7 @@ def test_resume_from_own_work_dir(toy_run, tmp_path, monkeypatch):
     assert [step for step, _ in resumed] == [3, 4]
     assert all(acc == full[step] for step, acc in resumed)
 
-    proc = python_tool(
-        'test.py',
-        TOY_CONFIG,
-        ckpt,
-        '--work-dir',
-        str(tmp_path / 'test'),
-        check=False)
-    assert proc.returncode != 0
-    assert 'Refused to load checkpoint' in proc.stdout
+    assert_test_tool_refuses(ckpt, str(tmp_path / 'test'))
 
 
 def test_resume_from_path_outside_work_dir(toy_run, tmp_path):

@@ -216,3 +216,13 @@ def test_only_rank_zero_writes_test_metrics(tmp_path, monkeypatch):
     monkeypatch.setattr(mmengine.dist, 'get_rank', lambda: 0)
     hook.after_test_epoch(Runner)
     assert (tmp_path / 'metrics.json').read_text() == '{"acc/top1": 0.5}'
+
+
+# ---------------------------------------------------------------- mmcv-lite
+def test_mmcv_lite_warning_silenced():
+    code = 'import mmcv.cnn.bricks.transformer'
+    plain = run_python(code)
+    assert 'MultiScaleDeformableAttention' in plain.stdout  # upstream warns
+    quiet = run_python('import mmemo; ' + code)
+    assert 'mmcv_lite_warning' in compat.APPLIED
+    assert 'MultiScaleDeformableAttention' not in quiet.stdout
