@@ -42,7 +42,7 @@ from mmengine.registry import Registry
 # `custom_imports` to find mmemo's components.
 _ENGINE = ['mmemo.engine']
 _DATASETS = ['mmemo.datasets']
-_TRANSFORMS = ['mmemo.datasets']
+_TRANSFORMS = ['mmemo.datasets.transforms']
 _MODELS = ['mmemo.models']
 _EVALUATION = ['mmemo.evaluation']
 _VISUALIZATION = ['mmemo.visualization']

@@ -83,3 +83,123 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------- media
+GRID_DIR = osp.join(REPO, 'tests', 'data', 'grid')
+GRID_CLIPS = ('bbaf2n', 'lwbsza', 'pwij3p', 'sbwe5n', 'id2_vcd_swwp2s')
+
+
+def transcode(src: str,
+              dst: str,
+              video_codec: Optional[str] = 'libx264',
+              audio_codec: Optional[str] = 'aac',
+              sample_rate: int = 48000,
+              layout: str = 'stereo',
+              fmt: Optional[str] = None,
+              max_seconds: Optional[float] = None) -> str:
+    """Re-encode a clip with PyAV, as ffmpeg would for a dataset release.
+
+    ``video_codec=None`` writes audio only (e.g. a wav with
+    ``audio_codec='pcm_s16le'``), ``audio_codec=None`` a silent video.
+    """
+    from fractions import Fraction
+
+    import av
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    with av.open(src) as inp, av.open(dst, 'w', format=fmt) as out:
+        streams = []
+        if video_codec:
+            in_video = inp.streams.video[0]
+            fps = int(round(float(in_video.average_rate)))
+            out_video = out.add_stream(video_codec, rate=fps)
+            out_video.width = in_video.codec_context.width
+            out_video.height = in_video.codec_context.height
+            out_video.pix_fmt = 'yuv420p'
+            out_video.codec_context.time_base = Fraction(1, fps)
+            streams.append(in_video)
+        if audio_codec:
+            out_audio = out.add_stream(
+                audio_codec, rate=sample_rate, layout=layout)
+            resampler = av.AudioResampler(
+                format=out_audio.codec_context.format,
+                layout=layout,
+                rate=sample_rate)
+            streams.append(inp.streams.audio[0])
+        index = samples = 0
+
+        def stamp(frame):
+            # AAC's priming samples are trimmed (mp4 edit list) only when
+            # the frames carry timestamps, as with ffmpeg
+            nonlocal samples
+            frame.pts, frame.time_base = samples, Fraction(1, sample_rate)
+            samples += frame.samples
+            return frame
+
+        for frame in inp.decode(*streams):
+            if max_seconds is not None and frame.time is not None and \
+                    frame.time >= max_seconds:
+                continue
+            if isinstance(frame, av.VideoFrame):
+                frame = frame.reformat(format='yuv420p')
+                frame.pts, frame.time_base = index, Fraction(1, fps)
+                index += 1
+                out.mux(out_video.encode(frame))
+            else:
+                frame.pts = None
+                for resampled in resampler.resample(frame):
+                    out.mux(out_audio.encode(stamp(resampled)))
+        if video_codec:
+            out.mux(out_video.encode(None))
+        if audio_codec:
+            for resampled in resampler.resample(None):
+                out.mux(out_audio.encode(stamp(resampled)))
+            out.mux(out_audio.encode(None))
+    return dst
+
+
+def grid_clip(index: int) -> str:
+    """Path of the index-th GRID clip (cycling)."""
+    name = GRID_CLIPS[index % len(GRID_CLIPS)]
+    return osp.join(GRID_DIR, f'{name}.mpg')
+
+
+def make_ravdess_tree(root: str, stems: List[str]) -> str:
+    """RAVDESS-like release from GRID clips: for each ``stem`` (the 6 fields
+    after the modality, e.g. ``01-03-01-01-01-01``) the audio-visual
+    ``01-…mp4`` (H.264 + AAC 48 kHz), the silent ``02-…mp4`` and the
+    audio-only ``03-…wav`` (48 kHz), in ``Actor_XX``."""
+    for i, stem in enumerate(stems):
+        actor = osp.join(root, f'Actor_{stem[-2:]}')
+        src = grid_clip(i)
+        transcode(src, osp.join(actor, f'01-{stem}.mp4'))
+        transcode(src, osp.join(actor, f'02-{stem}.mp4'), audio_codec=None)
+        transcode(
+            src,
+            osp.join(actor, f'03-{stem}.wav'),
+            video_codec=None,
+            audio_codec='pcm_s16le')
+    return root
+
+
+def make_cremad_tree(root: str, stems: List[str]) -> str:
+    """CREMA-D-like release from GRID clips: ``VideoFlash/<stem>.flv`` (FLV1
+    video + MP3 44.1 kHz, as Flash video) and ``AudioWAV/<stem>.wav``
+    (16 kHz mono, 16 bit)."""
+    for i, stem in enumerate(stems):
+        src = grid_clip(i)
+        transcode(
+            src,
+            osp.join(root, 'VideoFlash', f'{stem}.flv'),
+            video_codec='flv',
+            audio_codec='mp3',
+            sample_rate=44100,
+            fmt='flv')
+        transcode(
+            src,
+            osp.join(root, 'AudioWAV', f'{stem}.wav'),
+            video_codec=None,
+            audio_codec='pcm_s16le',
+            sample_rate=16000,
+            layout='mono')
+    return root

@@ -1,0 +1,18 @@
+# Copyright (c) mmemo contributors. All rights reserved.
+from .av_clip_window import AVClipWindow
+from .av_decode import AVDecode
+from .av_init import AVInit
+from .kaldi_fbank import KaldiFbank
+from .load_audio import LoadAudio
+from .log_mel_spectrogram import LogMelSpectrogram
+from .mfcc import MFCC
+from .normalize_audio import NormalizeAudio
+from .pack_av_inputs import PackAVInputs
+from .sample_aligned_audio import SampleAlignedAudio
+from .spec_augment import SpecAugment
+
+__all__ = [
+    'AVClipWindow', 'AVDecode', 'AVInit', 'KaldiFbank', 'LoadAudio',
+    'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs',
+    'SampleAlignedAudio', 'SpecAugment'
+]

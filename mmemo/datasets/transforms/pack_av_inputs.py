@@ -1,0 +1,91 @@
+# Copyright (c) mmemo contributors. All rights reserved.
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import torch
+from mmaction.structures import ActionDataSample
+from mmcv.transforms import BaseTransform, to_tensor
+
+from mmemo.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class PackAVInputs(BaseTransform):
+    """Pack both modalities and the labels for an audio-visual model.
+
+    ``inputs`` becomes a dict of tensors, one per modality (the layout
+    mmaction's ``MultiModalDataPreprocessor`` takes); ``data_samples`` an
+    ``ActionDataSample`` with the class label in ``gt_label``. Continuous
+    targets (valence/arousal, ...) go to their own float fields: mmaction's
+    ``gt_label`` is cast to ``long`` and would truncate them.
+
+    Audio features ``[T, F]`` get mmaction's ``NCTF`` layout
+    ``[1, 1, T, F]`` (one clip, one channel); a waveform ``[S]`` becomes
+    ``[1, 1, S]``. Video is packed as it is (e.g. ``[clips, C, T, H, W]``
+    after ``FormatShape('NCTHW')``).
+
+    Args:
+        inputs (dict): Input name -> results key.
+            Defaults to ``dict(video='imgs', audio='audio')``.
+        targets (dict): Data-sample field -> results key for continuous
+            targets, e.g. ``dict(gt_va='va')``. Defaults to ``{}``.
+        meta_keys (sequence of str): Results keys copied into the
+            metainfo when present.
+    """
+
+    def __init__(
+        self,
+        inputs: Optional[Dict[str, str]] = None,
+        targets: Optional[Dict[str, str]] = None,
+        meta_keys: Sequence[str] = ('filename', 'audio_path', 'subject',
+                                    'sample_idx', 'av_window', 'audio_window',
+                                    'video_window', 'face_fallback_frames')
+    ) -> None:
+        self.inputs = dict(video='imgs', audio='audio') \
+            if inputs is None else dict(inputs)
+        self.targets = dict(targets or {})
+        self.meta_keys = tuple(meta_keys)
+
+    @staticmethod
+    def _audio_layout(audio: torch.Tensor) -> torch.Tensor:
+        if audio.ndim == 1:  # waveform [S]
+            return audio[None, None]  # [1, 1, S]
+        if audio.ndim == 2:  # features [T, F]
+            return audio[None, None]  # [1, 1, T, F]
+        return audio
+
+    def transform(self, results: Dict) -> Dict:
+        """Build ``inputs`` and ``data_samples``.
+
+        Args:
+            results (dict): The result dict.
+
+        Returns:
+            dict: ``inputs`` and ``data_samples``.
+        """
+        inputs = {}
+        for name, key in self.inputs.items():
+            if key not in results:
+                raise KeyError(f'PackAVInputs: the pipeline produced no '
+                               f'"{key}" for input "{name}"')
+            value = results[key]
+            if isinstance(value, list):
+                value = np.stack(value)
+            tensor = to_tensor(np.ascontiguousarray(value))
+            inputs[name] = self._audio_layout(tensor) \
+                if name == 'audio' else tensor
+        data_sample = ActionDataSample()
+        if 'label' in results:
+            data_sample.set_gt_label(results['label'])
+        for field, key in self.targets.items():
+            data_sample.set_field(
+                torch.as_tensor(np.asarray(results[key]), dtype=torch.float32),
+                field)
+        data_sample.set_metainfo(
+            {k: results[k]
+             for k in self.meta_keys if k in results})
+        return dict(inputs=inputs, data_samples=data_sample)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(inputs={self.inputs}, '
+                f'targets={self.targets}, meta_keys={self.meta_keys})')
