@@ -516,3 +516,33 @@ def test_skip_bad_samples_during_training(bad_tree):
             test_mode=True)
     with pytest.raises(BadSampleError):
         test_set[1]  # never silently replaced at test time
+
+
+# ------------------------------------------------------------ synthetic
+def test_synthetic_set_through_the_av_pipeline(tmp_path):
+    from mmemo.datasets import SyntheticAVDataset
+    root = str(tmp_path / 'synthetic')
+    with DefaultScope.overwrite_default_scope('mmemo'):
+        test = SyntheticAVDataset(
+            root,
+            pipeline=av_pipeline(),
+            size='tiny',
+            folds=[[5]],
+            fold=1,
+            split='test',
+            test_mode=True)
+        train = SyntheticAVDataset(
+            root, pipeline=av_pipeline(), size='tiny', folds=[[5]],
+            fold=1, split='train', audio='wav')
+    assert len(test) == 12 and len(train) == 48  # generated once
+    assert Counter(d['label'] for d in infos(train)) == {
+        k: 8 for k in range(6)
+    }
+    assert 'audio_path' not in test.get_data_info(0)
+    assert train.get_data_info(0)['audio_path'].endswith('.wav')
+    assert test.metainfo['classes'][0] == 'smile+rising'
+    packed = test[0]
+    assert packed['inputs']['video'].shape == (1, 3, 8, 64, 64)
+    assert packed['inputs']['audio'].shape == (1, 1, 301, 40)
+    assert packed['data_samples'].metainfo['audio_window'] == \
+        pytest.approx((0.0, 3.0))
