@@ -546,3 +546,16 @@ def test_synthetic_set_through_the_av_pipeline(tmp_path):
     assert packed['inputs']['audio'].shape == (1, 1, 301, 40)
     assert packed['data_samples'].metainfo['audio_window'] == \
         pytest.approx((0.0, 3.0))
+
+
+def test_face_crop_finds_the_faces_in_both_layouts(cremad_tree, ravdess_tree):
+    pipeline = av_pipeline()
+    pipeline.insert(5, dict(type='FaceCrop', output_size=(96, 96)))
+    with DefaultScope.overwrite_default_scope('mmemo'):
+        for dataset in (CremaDDataset(cremad_tree, pipeline=pipeline),
+                        RavdessDataset(ravdess_tree, pipeline=pipeline)):
+            for i in range(len(dataset)):
+                packed = dataset[i]
+                meta = packed['data_samples'].metainfo
+                assert meta['face_fallback_frames'] == 0, meta['filename']
+                assert packed['inputs']['video'].shape == (1, 3, 8, 64, 64)

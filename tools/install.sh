@@ -10,7 +10,8 @@
 #      torch; installing it together with everything else would pull the newest torch first);
 #   2. mmemo itself, editable, with the mmcv-lite / optional / tests extras;
 #   3. the headless OpenCV build wins the shared `cv2/` folder (mmengine, mmcv-lite and mmaction2
-#      each pull a different OpenCV distribution; the GUI ones need libGL.so.1).
+#      each pull a different OpenCV distribution; the GUI ones need libGL.so.1);
+#   4. the MTCNN face-detector weights, taken from the facenet-pytorch wheel (pinned sha256).
 # No Debian package is needed: PyAV's wheels carry their own FFmpeg, and OpenCV is headless.
 #
 # A venv whose stamp matches the requirement files and that imports mmemo is reused as it is.
@@ -77,6 +78,11 @@ log "step 3/3: opencv-python-headless==$cv_version owns cv2/"
 "${PIP[@]}" install --force-reinstall --no-deps "opencv-python-headless==$cv_version"
 
 "${PIP[@]}" check || die "pip check found broken requirements"
+
+# Face detector weights (MTCNN) from the facenet-pytorch wheel on PyPI, checked
+# against pinned sha256 sums, into $VENV/share/mmemo/mtcnn (see FaceCrop).
+log "face detector weights"
+"$VENV/bin/python" tools/misc/fetch_face_weights.py
 "$VENV/bin/python" -c 'import mmemo, torchaudio, mmaction; print("mmemo", mmemo.__version__, "ok")'
 echo "$stamp_now" > "$stamp_file"
 log "done: activate with 'source $VENV/bin/activate'"

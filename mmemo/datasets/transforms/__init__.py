@@ -2,6 +2,7 @@
 from .av_clip_window import AVClipWindow
 from .av_decode import AVDecode
 from .av_init import AVInit
+from .face_crop import FaceCrop
 from .kaldi_fbank import KaldiFbank
 from .load_audio import LoadAudio
 from .log_mel_spectrogram import LogMelSpectrogram
@@ -12,7 +13,7 @@ from .sample_aligned_audio import SampleAlignedAudio
 from .spec_augment import SpecAugment
 
 __all__ = [
-    'AVClipWindow', 'AVDecode', 'AVInit', 'KaldiFbank', 'LoadAudio',
-    'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs',
+    'AVClipWindow', 'AVDecode', 'AVInit', 'FaceCrop', 'KaldiFbank',
+    'LoadAudio', 'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs',
     'SampleAlignedAudio', 'SpecAugment'
 ]

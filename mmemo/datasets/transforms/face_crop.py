@@ -1,0 +1,400 @@
+# Copyright (c) mmemo contributors. All rights reserved.
+import hashlib
+import json
+import logging
+import os
+import os.path as osp
+import tempfile
+from typing import Dict, List, Optional, Tuple, Union
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
+from mmengine.registry import DefaultScope
+
+from mmemo.registry import TASK_UTILS, TRANSFORMS
+
+CACHE_VERSION = 1
+
+
+@TRANSFORMS.register_module()
+class FaceCrop(BaseTransform):
+    """Crop the frames of a clip to the speaker's face.
+
+    Place it right after the frame decoding step (mmaction's ``PyAVDecode``
+    / ``DecordDecode`` or :class:`AVDecode`) and before any resize or
+    augmentation. The detector runs on every distinct sampled frame (all at
+    once, so it can batch them); per frame one face is chosen (``select``).
+    Frames without a detection take the box interpolated between the
+    nearest frames with one (the nearest box at the ends), then the box
+    centres are smoothed over the clip's frames in frame order (``smooth``).
+
+    The crop *size* is one per clip: the median face size over the frames
+    with a detection, enlarged by ``margin`` (and made square when
+    ``square``), so that all crops of a clip have the same size and the
+    zoom does not jitter; only the position follows the face. The window
+    is shifted (and if larger than the frame, shrunk) to stay inside the
+    frame, so no padding is ever added. With ``output_size`` the crops are
+    then resized to it; with None they keep their size, which differs
+    between videos, so a later ``Resize`` is needed to batch them.
+
+    When no frame of the clip has a face, a square centre crop of
+    ``fallback_scale`` times the frame's short side is used. Such clips are
+    counted (``face_fallback_frames`` in the sample; ``num_fallback_clips``
+    and ``num_fallback_frames`` on the instance, per process: each
+    DataLoader worker has its own copy) and logged as a warning naming the
+    file: the first ``warn_first`` times, then every ``warn_every``-th time.
+
+    With ``cache_dir``, the raw detections are stored per video in one
+    small JSON file, keyed by frame index, named from a hash of the video's
+    absolute path, size and modification time and of the detector's
+    settings (its ``cache_tag``). Later epochs then detect only frames not
+    seen before; a changed file gets a new cache file. Files are written
+    atomically (temporary file, then ``os.replace``), so DataLoader workers
+    may share the directory; at worst concurrent writers lose each other's
+    new entries, which are then detected again.
+
+    Required keys: ``imgs`` (list of ``H×W×3`` uint8 RGB frames),
+    ``frame_inds`` (optional; the frames' indices in the video, needed for
+    the cache and the temporal order), ``filename`` (optional; for the
+    cache and the warnings).
+
+    Added or modified keys: ``imgs`` (list of cropped frames, all of one
+    size), ``img_shape``, ``face_boxes`` (float32 ``[T, 4]`` crop windows
+    ``x1, y1, x2, y2`` in the frame's pixels, ``x2``/``y2`` exclusive),
+    ``face_detected`` (bool ``[T]``: the detector found a face in that
+    frame), ``face_fallback_frames`` (int: frames cropped by the centre
+    fallback, ``T`` or 0).
+
+    Args:
+        detector (dict | object): Config of a ``TASK_UTILS`` face detector
+            or the detector itself; anything with ``detect(frames) ->
+            list of [K, 5] (x1, y1, x2, y2, score) arrays`` works (see
+            :class:`mmemo.models.face.MTCNNFaceDetector`). Defaults to
+            MTCNN with ``min_face_size=40`` (faces of at least 40 pixels
+            after downscaling to 480 pixels: talking-face videos have
+            bigger ones, and it is twice as fast as 20).
+        margin (float): Relative enlargement of the face box: each side
+            becomes ``(1 + margin)`` times longer. Defaults to 0.2.
+        square (bool): Make the crop square (side = the longer face box
+            side). Defaults to True.
+        output_size (int | tuple[int, int], optional): Resize the crops to
+            this ``(w, h)`` (an int for a square). Defaults to None (keep
+            the per-clip crop size).
+        smooth (str, optional): Temporal smoothing of the box centres:
+            ``'median'`` or ``'mean'`` over ``smooth_window`` neighbouring
+            sampled frames, or None. Defaults to ``'median'``.
+        smooth_window (int): Window of ``smooth``, in sampled frames (made
+            odd). Defaults to 5.
+        select (str): The face taken when a frame has several:
+            ``'largest'`` (box area) or ``'highest_score'``. Defaults to
+            ``'largest'``.
+        fallback_scale (float): Side of the centre crop used when no frame
+            has a face, relative to the frame's short side. Defaults to 0.6.
+        cache_dir (str, optional): Directory of the detection cache. None
+            disables it. Defaults to None.
+        warn_first (int): Fallback clips always logged. Defaults to 5.
+        warn_every (int): After those, log every ``warn_every``-th one.
+            Defaults to 100.
+    """
+
+    def __init__(self,
+                 detector: Union[dict, object] = dict(
+                     type='MTCNNFaceDetector', min_face_size=40),
+                 margin: float = 0.2,
+                 square: bool = True,
+                 output_size: Optional[Union[int, Tuple[int, int]]] = None,
+                 smooth: Optional[str] = 'median',
+                 smooth_window: int = 5,
+                 select: str = 'largest',
+                 fallback_scale: float = 0.6,
+                 cache_dir: Optional[str] = None,
+                 warn_first: int = 5,
+                 warn_every: int = 100) -> None:
+        if smooth not in (None, 'median', 'mean'):
+            raise ValueError(f'smooth must be None, "median" or "mean", got '
+                             f'{smooth!r}')
+        if select not in ('largest', 'highest_score'):
+            raise ValueError('select must be "largest" or "highest_score", '
+                             f'got {select!r}')
+        if not 0 < fallback_scale <= 1:
+            raise ValueError(
+                f'fallback_scale must be in (0, 1], got {fallback_scale}')
+        if margin <= -1:
+            raise ValueError(f'margin must be > -1, got {margin}')
+        if isinstance(detector, dict):
+            # registers the default detector (as TASK_UTILS' own lookup of
+            # `mmemo.models` would), without making every import of the
+            # transforms load the models
+            import mmemo.models.face  # noqa: F401
+
+            # mmemo's scope, so that a plain `type` finds mmemo's detectors
+            # even in a pipeline built under another default scope
+            with DefaultScope.overwrite_default_scope('mmemo'):
+                detector = TASK_UTILS.build(detector)
+        if not callable(getattr(detector, 'detect', None)):
+            raise TypeError('detector needs a detect(frames) method, got '
+                            f'{type(detector).__name__}')
+        self.detector = detector
+        self.margin = margin
+        self.square = square
+        if isinstance(output_size, int):
+            output_size = (output_size, output_size)
+        self.output_size = None if output_size is None else tuple(output_size)
+        self.smooth = smooth
+        self.smooth_window = max(1, smooth_window) | 1  # odd: centred
+        self.select = select
+        self.fallback_scale = fallback_scale
+        self.cache_dir = None if cache_dir is None else osp.expanduser(
+            cache_dir)
+        self.warn_first = warn_first
+        self.warn_every = warn_every
+        self.num_clips = 0
+        self.num_fallback_clips = 0
+        self.num_fallback_frames = 0
+        self._cache_warned = False
+
+    # ------------------------------------------------------------ detection
+    @property
+    def _detector_tag(self) -> str:
+        return str(
+            getattr(self.detector, 'cache_tag', None)
+            or type(self.detector).__name__)
+
+    def _cache_entry(self, filename: Optional[str],
+                     frame_hw: Tuple[int, int]) -> Optional[Tuple[str, Dict]]:
+        """The cache file of a video and the metadata it must hold.
+
+        Returns:
+            tuple | None: ``(path, meta)``, or None when not cached.
+        """
+        if self.cache_dir is None or not filename or not osp.isfile(filename):
+            return None
+        path = osp.abspath(filename)
+        stat = os.stat(path)
+        meta = dict(
+            version=CACHE_VERSION,
+            file=path,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            detector=self._detector_tag,
+            frame_shape=[int(x) for x in frame_hw])
+        key = json.dumps(meta, sort_keys=True)
+        name = hashlib.sha1(key.encode()).hexdigest()[:24]
+        return osp.join(self.cache_dir, f'{name}.json'), meta
+
+    @staticmethod
+    def _load_cache(path: str, meta: Dict) -> Dict:
+        """Detections cached for the video, ``{frame index: [K, 5]}``."""
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            return {}  # absent or corrupt: detect again
+        if any(data.get(k) != v for k, v in meta.items()):
+            return {}
+        return {
+            int(k): np.asarray(v, dtype=np.float32).reshape(-1, 5)
+            for k, v in data.get('frames', {}).items()
+        }
+
+    def _save_cache(self, path: str, meta: Dict, detections: Dict) -> None:
+        # merge with what other workers may have written meanwhile
+        merged = self._load_cache(path, meta)
+        merged.update(detections)
+        data = dict(meta)
+        # float32 -> Python float -> JSON is exact, so cached boxes equal
+        # freshly detected ones
+        data['frames'] = {
+            str(k): v.tolist()
+            for k, v in sorted(merged.items())
+        }
+        try:
+            os.makedirs(self.cache_dir, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                dir=self.cache_dir, prefix='.tmp-', suffix='.json')
+            try:
+                with os.fdopen(fd, 'w') as f:
+                    json.dump(data, f, separators=(',', ':'))
+                os.replace(tmp, path)
+            except BaseException:
+                if osp.exists(tmp):
+                    os.remove(tmp)
+                raise
+        except OSError as e:
+            if not self._cache_warned:
+                self._cache_warned = True
+                print_log(
+                    f'FaceCrop: cannot write the detection cache {path} '
+                    f'({e}); detections will not be cached.',
+                    logger='current',
+                    level=logging.WARNING)
+
+    def _detections(self, imgs: List[np.ndarray], frame_inds: np.ndarray,
+                    filename: Optional[str]) -> Dict:
+        """Raw detections of each distinct frame, from cache or detector.
+
+        Returns:
+            dict: ``{frame index: float32 [K, 5]}``.
+        """
+        entry = self._cache_entry(filename, imgs[0].shape[:2])
+        cached = {} if entry is None else self._load_cache(*entry)
+        first_pos = {}
+        for pos, idx in enumerate(frame_inds.tolist()):
+            first_pos.setdefault(idx, pos)
+        todo = [idx for idx in first_pos if idx not in cached]
+        if not todo:
+            return cached
+        found = self.detector.detect(
+            np.stack([imgs[first_pos[idx]] for idx in todo]))
+        new = {
+            idx: np.asarray(boxes, dtype=np.float32).reshape(-1, 5)
+            for idx, boxes in zip(todo, found)
+        }
+        if entry is not None:
+            self._save_cache(*entry, new)
+        cached.update(new)
+        return cached
+
+    # ------------------------------------------------------------ the boxes
+    def _pick(self, boxes: np.ndarray) -> np.ndarray:
+        """The ``[5]`` box of the face chosen among ``[K, 5]`` boxes."""
+        if self.select == 'largest':
+            area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+            return boxes[np.argmax(area)]
+        return boxes[np.argmax(boxes[:, 4])]
+
+    def _smooth(self, values: np.ndarray) -> np.ndarray:
+        """Smooth ``[T, C]`` values along T with edge padding."""
+        k = self.smooth_window
+        if self.smooth is None or k == 1:
+            return values
+        padded = np.pad(values, ((k // 2, k // 2), (0, 0)), mode='edge')
+        windows = np.lib.stride_tricks.sliding_window_view(
+            padded, k, axis=0)  # [T, C, k]
+        if self.smooth == 'median':
+            return np.median(windows, axis=-1)
+        return windows.mean(axis=-1)
+
+    def _windows(self, frame_inds: np.ndarray, picked: Dict,
+                 frame_hw: Tuple[int, int]) -> np.ndarray:
+        """Crop windows ``[T, 4]`` (int) from the per-frame picked boxes.
+
+        Args:
+            frame_inds (np.ndarray): ``[T]`` frame indices.
+            picked (dict): ``{frame index: [5] box}`` of frames with a
+                face; not empty.
+            frame_hw (tuple[int]): Frame height and width.
+        """
+        h, w = frame_hw
+        # one entry per distinct frame, in frame order
+        uniq, inverse = np.unique(frame_inds, return_inverse=True)
+        has = np.array([i in picked for i in uniq.tolist()])
+        found = np.stack([picked[i] for i in uniq[has].tolist()])
+        centres = (found[:, :2] + found[:, 2:4]) / 2  # [D, 2]
+        sizes = found[:, 2:4] - found[:, :2]  # [D, 2]
+        # frames without a face: linear between neighbours, nearest at ends
+        centres = np.stack(
+            [np.interp(uniq, uniq[has], centres[:, c]) for c in range(2)],
+            axis=1)  # [U, 2]
+        centres = self._smooth(centres)  # [U, 2]
+        size = np.median(sizes, axis=0) * (1 + self.margin)  # [2]
+        if self.square:
+            size = np.full(2, size.max())
+        crop_w = int(np.clip(round(size[0]), 1, w))
+        crop_h = int(np.clip(round(size[1]), 1, h))
+        if self.square:
+            crop_w = crop_h = min(crop_w, crop_h)
+        x1 = np.clip(np.round(centres[:, 0] - crop_w / 2), 0, w - crop_w)
+        y1 = np.clip(np.round(centres[:, 1] - crop_h / 2), 0, h - crop_h)
+        windows = np.stack([x1, y1, x1 + crop_w, y1 + crop_h], axis=1)
+        return windows[inverse].astype(np.int64)  # [T, 4]
+
+    def _fallback_windows(self, num: int, frame_hw: Tuple[int,
+                                                          int]) -> np.ndarray:
+        """``[T, 4]`` square centre crops for a clip without a face."""
+        h, w = frame_hw
+        side = max(1, int(round(self.fallback_scale * min(h, w))))
+        x1, y1 = (w - side) // 2, (h - side) // 2
+        return np.tile([x1, y1, x1 + side, y1 + side], (num, 1))
+
+    def _warn_fallback(self, filename: str, num_frames: int) -> None:
+        n = self.num_fallback_clips
+        if n <= self.warn_first or n % self.warn_every == 0:
+            print_log(
+                f'FaceCrop: no face in any of the {num_frames} frames of '
+                f'{filename}; centre crop used ({n} such clip(s) of '
+                f'{self.num_clips} in this process).',
+                logger='current',
+                level=logging.WARNING)
+
+    # ------------------------------------------------------------ transform
+    def transform(self, results: Dict) -> Dict:
+        """Detect, smooth and crop the faces of the clip.
+
+        Args:
+            results (dict): The result dict.
+
+        Returns:
+            dict: The result dict.
+        """
+        imgs = list(results['imgs'])
+        num = len(imgs)
+        frame_hw = imgs[0].shape[:2]
+        if any(img.shape[:2] != frame_hw for img in imgs):
+            raise ValueError('FaceCrop needs frames of one size, got '
+                             f'{sorted({img.shape[:2] for img in imgs})}')
+        filename = results.get('filename')
+        if 'frame_inds' in results:
+            frame_inds = np.asarray(results['frame_inds']).reshape(-1)
+            if len(frame_inds) != num:
+                raise ValueError(f'{len(frame_inds)} frame_inds for {num} '
+                                 'imgs')
+        else:
+            # no indices: frames in clip order, nothing to key a cache by
+            frame_inds, filename = np.arange(num), None
+
+        detections = self._detections(imgs, frame_inds, filename)
+        picked = {
+            idx: self._pick(boxes)
+            for idx, boxes in detections.items() if len(boxes)
+        }
+        detected = np.array([i in picked for i in frame_inds.tolist()])
+        self.num_clips += 1
+        if detected.any():
+            windows = self._windows(frame_inds, picked, frame_hw)
+            fallback_frames = 0
+        else:
+            windows = self._fallback_windows(num, frame_hw)
+            fallback_frames = num
+            self.num_fallback_clips += 1
+            self.num_fallback_frames += num
+            self._warn_fallback(results.get('filename', '<unknown file>'), num)
+
+        crops = []
+        for img, (x1, y1, x2, y2) in zip(imgs, windows.tolist()):
+            crop = np.ascontiguousarray(img[y1:y2, x1:x2])
+            if self.output_size is not None:
+                out_w, out_h = self.output_size
+                shrink = out_w < crop.shape[1] or out_h < crop.shape[0]
+                crop = cv2.resize(
+                    crop, (out_w, out_h),
+                    interpolation=cv2.INTER_AREA
+                    if shrink else cv2.INTER_LINEAR)
+            crops.append(crop)
+        results['imgs'] = crops
+        results['img_shape'] = crops[0].shape[:2]
+        results['face_boxes'] = windows.astype(np.float32)
+        results['face_detected'] = detected
+        results['face_fallback_frames'] = fallback_frames
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(detector={self.detector!r}, '
+                f'margin={self.margin}, square={self.square}, '
+                f'output_size={self.output_size}, smooth={self.smooth!r}, '
+                f'smooth_window={self.smooth_window}, '
+                f'select={self.select!r}, '
+                f'fallback_scale={self.fallback_scale}, '
+                f'cache_dir={self.cache_dir!r})')
