@@ -58,15 +58,16 @@ def python_tool(script: str, *args, **kwargs) -> subprocess.CompletedProcess:
                 osp.join(REPO, 'tools', script), *args], **kwargs)
 
 
-def read_val_metrics(work_dir: str) -> List[dict]:
-    """Per-epoch validation metrics of every run logged in ``work_dir``."""
+def read_val_metrics(work_dir: str, key: str = 'acc/top1') -> List[dict]:
+    """Per-epoch validation metrics (the records that have ``key``) of
+    every run logged in ``work_dir``."""
     records = []
     for path in sorted(
             glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
         with open(path) as f:
             for line in f:
                 record = json.loads(line)
-                if 'acc/top1' in record:
+                if key in record:
                     records.append(record)
     return records
 

@@ -532,11 +532,17 @@ def test_synthetic_set_through_the_av_pipeline(tmp_path):
             split='test',
             test_mode=True)
         train = SyntheticAVDataset(
-            root, pipeline=av_pipeline(), size='tiny', folds=[[5]],
-            fold=1, split='train', audio='wav')
+            root,
+            pipeline=av_pipeline(),
+            size='tiny',
+            folds=[[5]],
+            fold=1,
+            split='train',
+            audio='wav')
     assert len(test) == 12 and len(train) == 48  # generated once
     assert Counter(d['label'] for d in infos(train)) == {
-        k: 8 for k in range(6)
+        k: 8
+        for k in range(6)
     }
     assert 'audio_path' not in test.get_data_info(0)
     assert train.get_data_info(0)['audio_path'].endswith('.wav')
@@ -559,3 +565,22 @@ def test_face_crop_finds_the_faces_in_both_layouts(cremad_tree, ravdess_tree):
                 meta = packed['data_samples'].metainfo
                 assert meta['face_fallback_frames'] == 0, meta['filename']
                 assert packed['inputs']['video'].shape == (1, 3, 8, 64, 64)
+
+
+def test_validation_subjects_follow_the_fold(crema_d_stub_tree):
+    for fold, expected in ((1, [1088, 1089, 1090,
+                                1091]), (5, [1069, 1070, 1071, 1072])):
+        val = CremaDDataset(
+            crema_d_stub_tree,
+            pipeline=[],
+            fold=fold,
+            split='val',
+            val_subjects=4)
+        assert sorted({d['subject'] for d in infos(val)}) == expected
+        train = CremaDDataset(
+            crema_d_stub_tree,
+            pipeline=[],
+            fold=fold,
+            split='train',
+            val_subjects=4)
+        assert not set(expected) & {d['subject'] for d in infos(train)}

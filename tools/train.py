@@ -115,7 +115,8 @@ def merge_args(cfg, args):
         cfg.auto_scale_lr.enable = True
 
     # random seeds: the command line overrides the config's `randomness`
-    randomness = dict(cfg.get('randomness', None) or {})
+    randomness = dict(seed=None, diff_rank_seed=False, deterministic=False)
+    randomness.update(cfg.get('randomness', None) or {})
     if args.seed is not None:
         randomness['seed'] = args.seed
     if args.diff_rank_seed:

@@ -65,8 +65,10 @@ class AVEmotionDataset(BaseActionDataset):
         fold (int, optional): 1-based fold index for ``split``.
         split (str): ``'all'``, ``'train'``, ``'val'`` or ``'test'``.
             Defaults to ``'all'``.
-        val_subjects (sequence, optional): Subjects held out of ``'train'``
-            for model selection.
+        val_subjects (sequence or int, optional): Subjects held out of
+            ``'train'`` for model selection; an int ``n`` takes the ``n``
+            highest subject ids outside the test fold, so the choice follows
+            ``fold``.
         subjects (sequence, optional): Keep only these subjects (applied
             after ``split``).
         target_columns (sequence of str): Float columns gathered into
@@ -90,7 +92,7 @@ class AVEmotionDataset(BaseActionDataset):
                  folds: Optional[Sequence[Sequence]] = None,
                  fold: Optional[int] = None,
                  split: str = 'all',
-                 val_subjects: Optional[Sequence] = None,
+                 val_subjects: Optional[Union[Sequence, int]] = None,
                  subjects: Optional[Sequence] = None,
                  target_columns: Sequence[str] = (),
                  check_files: bool = True,
@@ -105,7 +107,11 @@ class AVEmotionDataset(BaseActionDataset):
         self.folds = [[_subject(s) for s in f] for f in folds or []]
         self.fold = fold
         self.split = split
-        self.val_subjects = [_subject(s) for s in val_subjects or []]
+        self.num_val_subjects = val_subjects if isinstance(val_subjects,
+                                                           int) else None
+        self.val_subjects = [] if self.num_val_subjects is not None else [
+            _subject(s) for s in val_subjects or []
+        ]
         self.subjects = None if subjects is None else [
             _subject(s) for s in subjects
         ]
@@ -212,9 +218,18 @@ class AVEmotionDataset(BaseActionDataset):
         Returns:
             list[dict]: The usable samples.
         """
+        entries = self.scan()
+        if self.num_val_subjects is not None:
+            test = set(self.folds[self.fold - 1]) if self.fold else set()
+            candidates = sorted({
+                e['subject']
+                for e in entries if isinstance(e, dict) and 'subject' in e
+            } - test)
+            self.val_subjects = candidates[-self.num_val_subjects:] \
+                if self.num_val_subjects else []
         keep = self._subject_filter()
         data_list, bad = [], []
-        for entry in self.scan():
+        for entry in entries:
             if isinstance(entry, BadSampleError):
                 bad.append(entry)
             elif keep(entry):

@@ -1,2 +1,2 @@
 # Copyright (c) mmemo contributors. All rights reserved.
-"""Emotion metrics (registered in ``mmemo.registry.METRICS``)."""
+from .metrics import *  # noqa: F401,F403

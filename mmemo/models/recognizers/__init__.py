@@ -1,4 +1,6 @@
 # Copyright (c) mmemo contributors. All rights reserved.
+from .av_recognizer import AVRecognizer
+from .modality_dropout import modality_dropout
 from .tiny_av_classifier import TinyAVClassifier
 
-__all__ = ['TinyAVClassifier']
+__all__ = ['AVRecognizer', 'TinyAVClassifier', 'modality_dropout']
