@@ -56,7 +56,8 @@ def test_av_decode_returns_the_requested_frames():
 
 
 # ----------------------------------------------------- windows, alignment
-@pytest.mark.parametrize('anchor,start', [('center', 0.5), ('start', 0.0)])
+@pytest.mark.parametrize('anchor,start', [('center', 0.5), ('start', 0.0),
+                                          ('end', 1.0)])
 def test_clip_window(anchor, start):
     results = AVClipWindow(
         duration=2.0, anchor=anchor)(

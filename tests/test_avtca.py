@@ -144,6 +144,44 @@ def test_recognizer_modes():
     assert isinstance(plain, torch.Tensor) and plain.shape == (3, )
 
 
+@pytest.mark.parametrize('level', ['input', 'tokens'])
+def test_modality_level(level):
+    """Where a modality is dropped in training and zeroed for the
+    per-modality scores: the encoders' inputs or their output tokens."""
+    torch.manual_seed(0)
+    model = build(avtca_cfg(num_classes=3))
+    model.train_cfg = dict(modality_dropout='softhard', modality_level=level)
+    model.test_cfg = dict(modality_scores=True, modality_level=level)
+    seen = []
+    model.cls_head.register_forward_hook(
+        lambda m, args, out: seen.append(args[0]['video'].shape[0]))
+    counted = []
+    model.backbone.register_forward_hook(
+        lambda m, args, out: counted.append(args[0].shape[0]))
+    data = model.data_preprocessor(fake_batch(), training=True)
+    model(**data, mode='loss')
+    # the head always sees the x4 batch; the encoder only at input level
+    assert seen == [8] and counted == [8 if level == 'input' else 2]
+    model.eval()
+    data = model.data_preprocessor(fake_batch(), training=False)
+    with torch.no_grad():
+        score = model(**data, mode='predict')[0].pred_score
+        feats = model(data['inputs'], mode='tensor')
+        if level == 'tokens':
+            alone = dict(feats, video=torch.zeros_like(feats['video']))
+        else:
+            zeroed = dict(
+                data['inputs'],
+                video=torch.zeros_like(data['inputs']['video']))
+            alone = model(zeroed, mode='tensor')
+        expected = model.cls_head(alone)[0].softmax(-1)
+    assert torch.allclose(score['audio'], expected, atol=1e-6)
+    assert not torch.equal(score['audio'], score['fusion'])
+    model.test_cfg = dict(modality_scores=True, modality_level='frames')
+    with pytest.raises(AssertionError, match='modality_level'):
+        model(**data, mode='predict')
+
+
 def test_modality_dropout():
     audio, video = torch.ones(3, 1, 1, 4, 2), torch.ones(3, 1, 3, 2, 4, 4)
     samples = ['a', 'b', 'c']
@@ -284,3 +322,36 @@ def test_token_encoder_loads_model_zoo_weights(tmp_path):
 
 def test_avtca_recognizer_type():
     assert isinstance(build(avtca_cfg()), AVRecognizer)
+
+
+@pytest.mark.parametrize('pool', ['avg', 'max'])
+def test_token_encoder_spatial_pooling(pool):
+    """The synthetic config's encoder: a per-frame 2-stage ResNet-18 whose
+    feature maps are averaged or max-pooled into one token per frame."""
+    encoder = build(
+        dict(
+            type='TokenEncoder',
+            backbone=dict(
+                type='mmaction.ResNet',
+                depth=18,
+                pretrained=None,
+                num_stages=2,
+                strides=(1, 2),
+                dilations=(1, 1),
+                out_indices=(1, )),
+            feat_channels=128,
+            per_frame=True,
+            spatial_pool=pool)).eval()
+    clips = torch.rand(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        tokens = encoder(clips)
+        maps = encoder.backbone(clips.transpose(1, 2).flatten(0, 1))
+    assert tokens.shape == (2, 4, 128) and maps.shape == (8, 128, 4, 4)
+    reduce = torch.mean if pool == 'avg' else torch.amax
+    assert torch.allclose(tokens, reduce(maps, dim=(2, 3)).view(2, 4, 128))
+    with pytest.raises(AssertionError):
+        build(
+            dict(
+                type='TokenEncoder',
+                backbone=dict(type='EfficientFace'),
+                spatial_pool='median'))

@@ -1,6 +1,7 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 """`tools/train.py configs/avtca_{cremad,ravdess}.py` on CI-sized release
 trees made of real GRID clips, then `tools/test.py` on the checkpoint."""
+import glob
 import os.path as osp
 
 import pytest
@@ -74,3 +75,97 @@ def test_train_and_test_on_release_trees(dataset, tmp_path):
     matrix = metrics['emo/confusion_matrix']
     assert len(matrix) == num_classes
     assert sum(map(sum, matrix)) == 2  # the two test clips
+    # ... and drawn into the run's vis_data
+    assert glob.glob(
+        osp.join(test_dir, '*', 'vis_data', 'vis_image',
+                 'confusion_matrix_*.png'))
+
+    # the metrics table of the README's main job, from the same run
+    table = python_tool(
+        'analysis_tools/print_metrics.py', test_dir, cwd=str(tmp_path)).stdout
+    rows = [
+        line.split(' | ') for line in table.splitlines()
+        if line.startswith('| ')
+    ]
+    assert rows[0] == ['| input', 'war', 'uar', 'macro_f1', 'weighted_f1 |']
+    assert [r[0] for r in rows[2:5]] == ['| fusion', '| audio', '| video']
+    assert rows[2][1] == f"{metrics['emo/war']:.4f}"
+    assert rows[4][2] == f"{metrics['emo/video/uar']:.4f}"
+    assert sum(r[0] == '| true \\ pred' for r in rows) == 1
+
+
+def test_ravdess_six_fold_protocol(tmp_path):
+    """Fold 3 of the 6-fold protocol tests actors 9-12 and trains on the
+    other 20 without a validation set."""
+    root = str(tmp_path / 'ravdess')
+    make_ravdess_tree(root, RAVDESS)
+    config = tmp_path / 'avtca_ravdess_6fold_ci.py'
+    config.write_text(f"""
+_base_ = ['{osp.join(REPO, 'configs', 'avtca_ravdess_6fold.py')}']
+train_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root='{root}', fold=3))
+test_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root='{root}', fold=3))
+train_cfg = dict(max_epochs=1)
+""")
+    work_dir = str(tmp_path / 'work')
+    log = python_tool(
+        'train.py', str(config), '--work-dir', work_dir,
+        cwd=str(tmp_path)).stdout
+    assert read_val_metrics(work_dir, key='emo/war') == []
+    # 5 of the 6 fixture clips train (actor 10 is tested)
+    assert 'Epoch(train) [1][3/3]' in log
+    test_dir = str(tmp_path / 'test')
+    python_tool(
+        'test.py',
+        str(config),
+        osp.join(work_dir, 'epoch_1.pth'),
+        '--work-dir',
+        test_dir,
+        cwd=str(tmp_path))
+    matrix = read_test_metrics(test_dir)['emo/confusion_matrix']
+    assert sum(map(sum, matrix)) == 1  # actor 10's clip
+
+
+def test_synthetic_config_runs_on_the_tiny_set(tmp_path):
+    """`configs/avtca_synth.py` (the README's main job) on the CI-sized
+    synthetic set: the set is generated on first use, one epoch trains,
+    validates and tests with per-modality scores."""
+    root = str(tmp_path / 'synthetic')
+    config = tmp_path / 'avtca_synth_ci.py'
+    split = "size='tiny', folds=[[5]], val_subjects=[4]"
+    config.write_text(f"""
+_base_ = ['{osp.join(REPO, 'configs', 'avtca_synth.py')}']
+train_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root='{root}', {split}))
+val_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root='{root}', {split}))
+test_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root='{root}', {split}))
+train_cfg = dict(max_epochs=1)
+""")
+    work_dir = str(tmp_path / 'work')
+    python_tool(
+        'train.py', str(config), '--work-dir', work_dir, cwd=str(tmp_path))
+    assert osp.isfile(osp.join(root, 'meta.json'))  # generated on first use
+    val = read_val_metrics(work_dir, key='emo/war')
+    assert [m['step'] for m in val] == [1]
+    best = glob.glob(osp.join(work_dir, 'best_emo_war_epoch_1.pth'))
+    assert best
+    test_dir = str(tmp_path / 'test')
+    python_tool(
+        'test.py',
+        str(config),
+        best[0],
+        '--work-dir',
+        test_dir,
+        cwd=str(tmp_path))
+    metrics = read_test_metrics(test_dir)
+    # actor 5 of the tiny set: 2 clips of each of the 6 classes
+    assert sum(map(sum, metrics['emo/confusion_matrix'])) == 12
+    assert {'emo/audio/war', 'emo/video/war'} <= set(metrics)

@@ -80,8 +80,9 @@ def mouth_bend(frame: np.ndarray, mouth: dict) -> float:
     hw, depth = mouth['half_width'], mouth['depth']
     x0 = int(np.ceil(mouth['x'] - 0.8 * hw))
     x1 = int(np.floor(mouth['x'] + 0.8 * hw)) + 1
-    y0 = int(round(mouth['y'] - depth / 2 - 5))
-    y1 = int(round(mouth['y'] + depth / 2 + 5)) + 1
+    # a big, low face may put the mouth's lowest rows at the frame's edge
+    y0 = max(0, int(round(mouth['y'] - depth / 2 - 5)))
+    y1 = min(grey.shape[0], int(round(mouth['y'] + depth / 2 + 5)) + 1)
     roi = grey[y0:y1, x0:x1]
     weight = np.clip(0.7 * np.percentile(roi, 90) - roi, 0, None)
     rows = (weight * np.arange(y0, y1)[:, None]).sum(0) / np.maximum(

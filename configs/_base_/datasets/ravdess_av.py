@@ -1,8 +1,7 @@
 # RAVDESS for AVT-CA-style models, read from the released Actor_XX folders.
 # Default split: Chumachenko et al. / AVT-CA (test actors 1-4, validation
-# 5-8, training 9-24). The 6-fold protocol (4 actors per fold):
-#   --cfg-options train_dataloader.dataset.folds=None ... (see
-#   docs/en/user_guides/train_test.md) or tools/kfold.py.
+# 5-8, training 9-24). The 6-fold protocol (4 actors per fold, no
+# validation set) is configs/avtca_ravdess_6fold.py.
 dataset_type = 'RavdessDataset'
 data_root = 'data/RAVDESS'
 split = dict(folds=[[1, 2, 3, 4]], fold=1, val_subjects=[5, 6, 7, 8])

@@ -4,12 +4,18 @@ dataset_type = 'SyntheticAVDataset'
 data_root = 'data/synthetic'
 split = dict(folds=[[9, 10]], fold=1, val_subjects=[8])
 
-# The AVT-CA recipe at the synthetic clips' scale: a 3.6 s window over the
-# 3 s clips (padded), 15 frames, whole 128x128 frames resized to 64x64
-# (the face fills the frame; no detector needed), 10 MFCCs at 22.05 kHz.
+# AVT-CA's inputs at the synthetic clips' scale (the official RAVDESS recipe
+# is in ravdess_av.py): the last 2 s of each 3 s clip (the expression starts
+# at 0.3-1.0 s and then holds), 4 frames spread over them, 128x128 frames
+# resized to 124 and cropped to 112 (the face fills the frame: no detector
+# needed; MTCNN does not find drawn faces reliably), the same 2 s of audio
+# as 10 MFCCs at 22.05 kHz,
+# normalised per utterance (the official code feeds raw MFCCs, whose first
+# coefficient is ~100x the others; from scratch the model then needs several
+# times more epochs to hear the pitch contour).
 sample_rate = 22050
-clip_seconds = 3.6
-num_frames = 15
+clip_seconds = 2.0
+num_frames = 4
 mfcc = dict(
     type='MFCC',
     sample_rate=sample_rate,
@@ -19,23 +25,35 @@ mfcc = dict(
     n_mels=128,
     mel_scale='slaney',
     norm='slaney')
-test_pipeline = [
+load = [
     dict(type='AVInit'),
     dict(type='LoadAudio', sample_rate=sample_rate),
-    dict(type='AVClipWindow', duration=clip_seconds, anchor='start'),
-    dict(type='mmaction.UniformSample', clip_len=num_frames, test_mode=True),
-    dict(type='AVDecode'),
-    dict(type='SampleAlignedAudio'),
-    mfcc,
-    dict(type='mmaction.Resize', scale=(128, 128), keep_ratio=False),
+    dict(type='AVClipWindow', duration=clip_seconds, anchor='end'),
+]
+features = [mfcc, dict(type='NormalizeAudio', mode='utterance')]
+pack = [
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
     dict(type='PackAVInputs'),
 ]
-# the expression sits in the mouth's bend: horizontal flips keep the label
-train_pipeline = test_pipeline[:-2] + [
+train_pipeline = load + [
+    dict(type='mmaction.UniformSample', clip_len=num_frames),
+    dict(type='AVDecode'),
+    dict(type='SampleAlignedAudio'),
+    *features,
+    dict(type='mmaction.Resize', scale=(124, 124), keep_ratio=False),
+    dict(type='mmaction.RandomCrop', size=112),
+    # the expression is the mouth's bend: a horizontal flip keeps the label
     dict(type='mmaction.Flip', flip_ratio=0.5),
-    dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='PackAVInputs'),
+    *pack,
+]
+test_pipeline = load + [
+    dict(type='mmaction.UniformSample', clip_len=num_frames, test_mode=True),
+    dict(type='AVDecode'),
+    dict(type='SampleAlignedAudio'),
+    *features,
+    dict(type='mmaction.Resize', scale=(124, 124), keep_ratio=False),
+    dict(type='mmaction.CenterCrop', crop_size=112),
+    *pack,
 ]
 dataset = dict(type=dataset_type, data_root=data_root, size='default')
 

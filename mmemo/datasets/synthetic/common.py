@@ -21,7 +21,7 @@ from mmengine.utils import ProgressBar
 from .face import random_face_style
 from .voice import transpose
 
-GENERATOR_VERSION = '1.0'
+GENERATOR_VERSION = '1.1'
 META_FILE = 'meta.json'
 # Written (with the planned meta) before the first clip, removed after the
 # last: a folder holding it was left by an interrupted run.

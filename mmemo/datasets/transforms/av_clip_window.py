@@ -29,14 +29,15 @@ class AVClipWindow(BaseTransform):
         duration (float, optional): Window length in seconds; None takes the
             whole video. Defaults to None.
         anchor (str): Where a shorter window sits in the video: ``'center'``,
-            ``'start'`` or ``'random'`` (uniform; for training).
+            ``'start'``, ``'end'`` (e.g. where an expression builds up and
+            holds) or ``'random'`` (uniform; for training).
             Defaults to ``'center'``.
     """
 
     def __init__(self,
                  duration: Optional[float] = None,
                  anchor: str = 'center') -> None:
-        assert anchor in ('center', 'start', 'random'), anchor
+        assert anchor in ('center', 'start', 'end', 'random'), anchor
         self.duration = duration
         self.anchor = anchor
 
@@ -60,6 +61,8 @@ class AVClipWindow(BaseTransform):
             start = spare / 2
         elif self.anchor == 'start':
             start = 0.0
+        elif self.anchor == 'end':
+            start = spare
         else:
             start = float(np.random.uniform(0, spare))
         # frames whose start time lies inside [start, start + duration)

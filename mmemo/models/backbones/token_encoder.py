@@ -76,6 +76,8 @@ class TokenEncoder(BaseModule):
             (linear interpolation).
         per_frame (bool): Apply a 2D backbone to every frame of a clip.
             Defaults to False.
+        spatial_pool (str): How the spatial (or frequency) axes are pooled:
+            ``'avg'`` or ``'max'``. Defaults to ``'avg'``.
         init_cfg (dict, optional): ``Pretrained`` weights of the backbone
             (see above), or another initialisation of this module.
     """
@@ -86,10 +88,13 @@ class TokenEncoder(BaseModule):
                  out_channels: Optional[int] = None,
                  num_tokens: Optional[int] = None,
                  per_frame: bool = False,
+                 spatial_pool: str = 'avg',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(in_own_scope(backbone))
         self.per_frame = per_frame
+        assert spatial_pool in ('avg', 'max'), spatial_pool
+        self.spatial_pool = spatial_pool
         self.num_tokens = num_tokens
         self.proj = None
         if out_channels is not None:
@@ -119,13 +124,14 @@ class TokenEncoder(BaseModule):
                 frames: int) -> torch.Tensor:
         if isinstance(feats, (tuple, list)):
             feats = feats[-1]
+        pool = torch.mean if self.spatial_pool == 'avg' else torch.amax
         if self.per_frame:
-            feats = feats.flatten(2).mean(-1) if feats.ndim > 2 else feats
+            feats = pool(feats.flatten(2), -1) if feats.ndim > 2 else feats
             return feats.view(batch, frames, -1)  # [B, T, C]
         if feats.ndim == 5:  # [B, C, T, H, W]
-            return feats.mean(dim=(3, 4)).transpose(1, 2)  # [B, T, C]
+            return pool(feats, dim=(3, 4)).transpose(1, 2)  # [B, T, C]
         if feats.ndim == 4:  # [B, C, T, F] (spectrogram backbones)
-            return feats.mean(dim=3).transpose(1, 2)  # [B, T, C]
+            return pool(feats, dim=3).transpose(1, 2)  # [B, T, C]
         if feats.ndim == 2:  # [B, C], one clip-level token
             return feats[:, None]  # [B, 1, C]
         return feats  # [B, N, C]

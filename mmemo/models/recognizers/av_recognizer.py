@@ -28,6 +28,13 @@ class AVRecognizer(BaseRecognizer):
     (the other one zeroed), so ``pred_score`` becomes
     ``{'fusion': ..., 'audio': ..., 'video': ...}``.
 
+    ``modality_level`` (in ``train_cfg`` and ``test_cfg``) says where a
+    modality is degraded or zeroed: ``'input'`` (the official AVT-CA code:
+    the encoders run on every copy, 4x the visual encoder's cost for
+    ``'softhard'``) or ``'tokens'`` (the encoders' outputs: they run once
+    per clip, so training and per-modality scoring cost about what plain
+    training and testing do).
+
     Args:
         visual_encoder (dict): Visual encoder, e.g. ``EfficientFace`` or a
             ``TokenEncoder`` around an MMAction2 backbone.
@@ -36,8 +43,10 @@ class AVRecognizer(BaseRecognizer):
             feature frames as tokens.
         data_preprocessor (dict, optional): Usually mmaction's
             ``MultiModalDataPreprocessor``.
-        train_cfg (dict, optional): ``modality_dropout``.
-        test_cfg (dict, optional): ``modality_scores``.
+        train_cfg (dict, optional): ``modality_dropout`` and
+            ``modality_level`` (default ``'input'``).
+        test_cfg (dict, optional): ``modality_scores`` and
+            ``modality_level`` (default ``'input'``).
     """
 
     def __init__(self,
@@ -84,29 +93,46 @@ class AVRecognizer(BaseRecognizer):
             return self.cls_head(feats), {}
         return feats, {}
 
+    @staticmethod
+    def _level(cfg: OptConfigType) -> str:
+        level = (cfg or {}).get('modality_level', 'input')
+        assert level in ('input', 'tokens'), \
+            f"modality_level must be 'input' or 'tokens', got {level!r}"
+        return level
+
     def loss(self, inputs: Dict[str, torch.Tensor], data_samples: SampleList,
              **kwargs) -> dict:
         """Losses of a training batch (after modality dropout, if set)."""
         mode = (self.train_cfg or {}).get('modality_dropout')
-        if mode:
+        level = self._level(self.train_cfg)
+        if mode and level == 'input':
             inputs, data_samples = modality_dropout(inputs, data_samples, mode)
         feats, _ = self.extract_feat(inputs)
+        if mode and level == 'tokens':
+            feats, data_samples = modality_dropout(feats, data_samples, mode)
         return self.cls_head.loss(feats, data_samples)
-
-    def _scores(self, inputs: Dict[str, torch.Tensor],
-                num_samples: int) -> torch.Tensor:
-        scores, _ = self.extract_feat(inputs, stage='head')
-        return self.cls_head.average_clip(
-            scores, num_segs=scores.shape[0] // num_samples)  # [B, classes]
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: SampleList, **kwargs) -> SampleList:
         """Predict class scores (per modality too, if configured)."""
-        scores = dict(fusion=self._scores(inputs, len(data_samples)))
+        level = self._level(self.test_cfg)
+        feats, _ = self.extract_feat(inputs)
+        views = dict(fusion=feats)
         if (self.test_cfg or {}).get('modality_scores'):
             for keep, drop in (('audio', 'video'), ('video', 'audio')):
-                alone = dict(inputs, **{drop: torch.zeros_like(inputs[drop])})
-                scores[keep] = self._scores(alone, len(data_samples))
+                if level == 'tokens':
+                    views[keep] = dict(feats,
+                                       **{drop: torch.zeros_like(feats[drop])})
+                else:
+                    alone = dict(inputs,
+                                 **{drop: torch.zeros_like(inputs[drop])})
+                    views[keep] = self.extract_feat(alone)[0]
+        num = len(data_samples)
+        scores = {}
+        for name, view in views.items():
+            clip_scores = self.cls_head(view)  # [B*clips, classes]
+            scores[name] = self.cls_head.average_clip(
+                clip_scores, num_segs=clip_scores.shape[0] // num)
         for i, sample in enumerate(data_samples):
             sample_scores = {k: v[i] for k, v in scores.items()}
             sample.set_pred_score(
