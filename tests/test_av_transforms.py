@@ -11,8 +11,8 @@ from helpers import GRID_DIR, transcode
 from mmemo.datasets.transforms import (MFCC, AVClipWindow, AVDecode, AVInit,
                                        KaldiFbank, LoadAudio,
                                        LogMelSpectrogram, NormalizeAudio,
-                                       PackAVInputs, SampleAlignedAudio,
-                                       SpecAugment)
+                                       PackAVInputs, RandomRotation,
+                                       SampleAlignedAudio, SpecAugment)
 
 GRID = osp.join(GRID_DIR, 'bbaf2n.mpg')
 
@@ -53,6 +53,30 @@ def test_av_decode_returns_the_requested_frames():
     assert np.array_equal(imgs[1],
                           imgs[2]) and not np.array_equal(imgs[0], imgs[3])
     assert decoded['video_reader'] is None
+
+
+def test_random_rotation_turns_the_whole_clip_by_one_angle():
+    results = AVInit()(dict(filename=GRID, start_index=0))
+    results['frame_inds'] = np.array([0, 0, 40])
+    frames = AVDecode()(results)['imgs']
+    np.random.seed(0)
+    out = RandomRotation(max_angle=10)(dict(imgs=list(frames)))
+    angle = out['rotation']
+    assert 0 < abs(angle) <= 10
+    rotated = out['imgs']
+    assert [f.shape for f in rotated] == [f.shape for f in frames]
+    # equal frames stay equal: one angle for the clip
+    assert np.array_equal(rotated[0], rotated[1])
+    # the centre pixel stays, a corner is uncovered (filled with 0)
+    h, w = frames[0].shape[:2]
+    assert np.abs(rotated[0][h // 2, w // 2].astype(int) -
+                  frames[0][h // 2, w // 2]).max() <= 3
+    assert rotated[0][0, 0].max() == 0 and frames[0][0, 0].max() > 0
+    assert np.array_equal(
+        RandomRotation(max_angle=0)(dict(imgs=[frames[2]]))['imgs'][0],
+        frames[2])
+    with pytest.raises(ValueError, match='max_angle'):
+        RandomRotation(max_angle=-1)
 
 
 # ----------------------------------------------------- windows, alignment

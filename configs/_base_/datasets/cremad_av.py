@@ -36,8 +36,10 @@ test_pipeline = [
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
     dict(type='PackAVInputs'),
 ]
+# AVT-CA's training augmentation: flip and rotate (up to 10 degrees) the clip
 train_pipeline = test_pipeline[:-2] + [
     dict(type='mmaction.Flip', flip_ratio=0.5),
+    dict(type='RandomRotation', max_angle=10),
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
     dict(type='PackAVInputs'),
 ]

@@ -24,20 +24,6 @@ mfcc = dict(
     n_mels=128,
     mel_scale='slaney',
     norm='slaney')
-train_pipeline = [
-    dict(type='AVInit'),
-    dict(type='LoadAudio', sample_rate=sample_rate),
-    dict(type='AVClipWindow', duration=clip_seconds, anchor='center'),
-    dict(type='mmaction.UniformSample', clip_len=num_frames, test_mode=True),
-    dict(type='AVDecode'),
-    face_crop,
-    dict(type='SampleAlignedAudio'),
-    mfcc,
-    # the code flips the whole clip (and rotates it by up to 10 degrees)
-    dict(type='mmaction.Flip', flip_ratio=0.5),
-    dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='PackAVInputs'),
-]
 test_pipeline = [
     dict(type='AVInit'),
     dict(type='LoadAudio', sample_rate=sample_rate),
@@ -47,6 +33,13 @@ test_pipeline = [
     face_crop,
     dict(type='SampleAlignedAudio'),
     mfcc,
+    dict(type='mmaction.FormatShape', input_format='NCTHW'),
+    dict(type='PackAVInputs'),
+]
+# the code flips and rotates (up to 10 degrees) the whole clip
+train_pipeline = test_pipeline[:-2] + [
+    dict(type='mmaction.Flip', flip_ratio=0.5),
+    dict(type='RandomRotation', max_angle=10),
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
     dict(type='PackAVInputs'),
 ]

@@ -9,11 +9,12 @@ from .log_mel_spectrogram import LogMelSpectrogram
 from .mfcc import MFCC
 from .normalize_audio import NormalizeAudio
 from .pack_av_inputs import PackAVInputs
+from .random_rotation import RandomRotation
 from .sample_aligned_audio import SampleAlignedAudio
 from .spec_augment import SpecAugment
 
 __all__ = [
     'AVClipWindow', 'AVDecode', 'AVInit', 'FaceCrop', 'KaldiFbank',
     'LoadAudio', 'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs',
-    'SampleAlignedAudio', 'SpecAugment'
+    'RandomRotation', 'SampleAlignedAudio', 'SpecAugment'
 ]
