@@ -235,6 +235,18 @@ MMACTION_ENCODERS = {
             norm_eval=False),
         feat_channels=512,
         per_frame=True), None),
+    # a clip-level backbone: one token (its class token) per clip
+    'timesformer': (dict(
+        type='TokenEncoder',
+        backbone=dict(
+            type='mmaction.TimeSformer',
+            num_frames=15,
+            img_size=64,
+            patch_size=16,
+            embed_dims=96,
+            num_heads=4,
+            num_transformer_layers=2),
+        feat_channels=96), None),
     'slowonly+resnet_audio': (dict(
         type='TokenEncoder',
         backbone=dict(
@@ -295,6 +307,8 @@ def test_mmaction_backbones_as_encoders(name):
         data = model.data_preprocessor(fake_batch(size=64), training=False)
         tokens = model(data['inputs'], mode='tensor')
     assert tokens['video'].shape[0] == 2 and tokens['video'].ndim == 3
+    if name == 'timesformer':
+        assert tokens['video'].shape == (2, 1, 96)
 
 
 def test_token_encoder_loads_model_zoo_weights(tmp_path):
