@@ -37,9 +37,15 @@ stamp_now="$({ "$PYTHON" -c 'import sys; print(sys.version)'; echo "$ROOT";
                cat requirements/*.txt setup.py pyproject.toml tools/install.sh; } | sha256sum | cut -c1-16)"
 stamp_file="$VENV/.mmemo-install-stamp"
 
-# Valid = same stamp, and mmemo (imported from outside the checkout) is this one.
+# Valid = same stamp, mmemo (imported from outside the checkout) is this one,
+# and the checkout still has the mmemo/.mim links the editable install made
+# (a fresh clone at the same path has not).
 venv_is_valid() {
     [[ -x "$VENV/bin/python" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp_now" ]] || return 1
+    local entry
+    for entry in configs tools model-index.yml; do
+        [[ -e "$ROOT/mmemo/.mim/$entry" ]] || return 1
+    done
     (cd / && "$VENV/bin/python" -c '
 import os.path as osp, sys
 import mmemo, mmaction, torchaudio  # noqa: F401
