@@ -23,19 +23,18 @@ import io
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .common import (GENERATOR_VERSION, STREAM_AUDIO, STREAM_CLIP,
-                     STREAM_PIXELS, as_dict, environment, finish_out_dir,
-                     frame_size, plan_actor, prepare_out_dir, resolve_params,
-                     rng_for, round_floats, run_jobs)
+from .common import (STREAM_AUDIO, STREAM_CLIP, STREAM_PIXELS, MediaParams,
+                     finish_out_dir, plan_actors, prepare_out_dir,
+                     resolve_params, rng_for, run_jobs, set_meta)
 from .face import (draw_background, draw_face, finish_frame, mouth_geometry,
                    random_background)
 from .voice import (db_to_gain, harmonic_amplitudes, render_bursts, to_pcm16,
                     transpose, white_noise)
-from .writer import write_mp4, write_wav
+from .writer import write_media
 
 # V -> expression name and mouth bend; A -> pitch contour name.
 EXPRESSIONS = (('smile', 1.0), ('neutral', 0.0), ('frown', -1.0))
@@ -48,43 +47,24 @@ _MARGIN = 0.1  # s of silence kept at both ends of the clip
 
 
 @dataclass
-class CategoricalParams:
-    """Parameters of the categorical set (all saved in ``meta.json``).
-
-    Ranges are ``(low, high)`` of uniform draws; pitch intervals are in
-    semitones, levels in dB (full scale).
-    """
+class CategoricalParams(MediaParams):
+    """Parameters of the categorical set (all saved in ``meta.json``), on
+    top of :class:`MediaParams`."""
     num_actors: int = 5
     reps_per_class: int = 2
     duration: float = 3.0
-    fps: int = 25
-    resolution: Any = 128
-    sample_rate: int = 16000
     onset_range: Tuple[float, float] = (0.3, 1.0)
     onset_ramp: float = 0.12
-    face_offset: float = 0.15
-    face_scale_range: Tuple[float, float] = (0.6, 0.9)
-    brightness_range: Tuple[float, float] = (0.75, 1.25)
-    pixel_noise_range: Tuple[float, float] = (2.0, 8.0)
-    pitch_range: Tuple[float, float] = (110.0, 260.0)
-    clip_pitch_jitter: float = 1.0
-    burst_pitch_jitter: float = 0.7
-    harmonics_range: Tuple[int, int] = (4, 6)
-    rolloff_range: Tuple[float, float] = (0.8, 1.4)
     bursts_range: Tuple[int, int] = (3, 5)
     syllable_rate_range: Tuple[float, float] = (2.0, 4.0)
     duty_range: Tuple[float, float] = (0.6, 0.8)
     contour_range: Tuple[float, float] = (3.0, 6.0)
-    level_db: float = -26.0
     level_jitter_db: float = 10.0
     snr_db_range: Tuple[float, float] = (10.0, 30.0)
-    crf: int = 20
-    preset: str = 'veryfast'
-    audio_bitrate: int = 64000
 
     def validate(self) -> None:
         """Normalize the resolution and check the values that can clash."""
-        self.resolution = frame_size(self.resolution)
+        super().validate()
         if self.num_actors < 1 or self.reps_per_class < 1:
             raise ValueError('num_actors and reps_per_class must be >= 1')
         if self.onset_range[1] + self.onset_ramp >= self.duration:
@@ -259,18 +239,9 @@ def render_audio(clip: Dict, rolloff: float, params: Dict,
 
 def _write_clip(job: Tuple[Dict, Dict, Dict, str, int]) -> None:
     clip, actor, params, out_dir, seed = job
-    pcm = render_audio(clip, actor['rolloff'], params, seed)
-    frames = render_frames(clip, actor['face'], params, seed)
-    write_wav(osp.join(out_dir, clip['audio']), pcm, params['sample_rate'])
-    write_mp4(
-        osp.join(out_dir, clip['video']),
-        frames,
-        pcm,
-        params['fps'],
-        params['sample_rate'],
-        crf=params['crf'],
-        preset=params['preset'],
-        audio_bitrate=params['audio_bitrate'])
+    write_media(out_dir, clip, render_frames(clip, actor['face'], params,
+                                             seed),
+                render_audio(clip, actor['rolloff'], params, seed), params)
 
 
 def annotation_csv(clips: Sequence[Dict]) -> str:
@@ -296,35 +267,23 @@ def plan_categorical(size: str = 'tiny', seed: int = 0, **overrides) -> Dict:
         dict: The meta of the set, as written to ``meta.json``.
     """
     params = resolve_params(CategoricalParams, SIZES, size, overrides)
-    actors = {
-        a:
-        plan_actor(seed, a, params.pitch_range, params.clip_pitch_jitter,
-                   params.rolloff_range)
-        for a in range(1, params.num_actors + 1)
-    }
+    actors = plan_actors(seed, params)
     clips = [
         _plan_clip(seed, params, a, label, rep, actors[a]) for a in actors
         for label in range(len(CLASSES))
         for rep in range(params.reps_per_class)
     ]
-    return round_floats(
-        dict(
-            generator='mmemo.datasets.synthetic',
-            version=GENERATOR_VERSION,
-            variant='categorical',
-            size=size,
-            seed=int(seed),
-            params=as_dict(params),
-            classes=list(CLASSES),
-            label_rule='label = 2 * V + A; V: 0 smile, 1 neutral, 2 frown '
-            '(mouth corners up / flat / down from the onset on); A: 0 rising, '
-            '1 falling pitch within each syllable',
-            actors={
-                str(a): p
-                for a, p in actors.items()
-            },
-            clips=sorted(clips, key=lambda c: c['name']),
-            environment=environment()))
+    return set_meta(
+        'categorical',
+        size,
+        seed,
+        params,
+        actors,
+        classes=list(CLASSES),
+        label_rule='label = 2 * V + A; V: 0 smile, 1 neutral, 2 frown '
+        '(mouth corners up / flat / down from the onset on); A: 0 rising, '
+        '1 falling pitch within each syllable',
+        clips=sorted(clips, key=lambda c: c['name']))
 
 
 def generate_categorical(out_dir: str,

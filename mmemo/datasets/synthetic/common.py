@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import os.path as osp
 import shutil
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.utils import ProgressBar
@@ -65,6 +65,76 @@ def plan_actor(seed: int, actor: int, pitch_range: Sequence[float],
         face=style,
         pitch=float(rng.uniform(low, high)),
         rolloff=float(rng.uniform(*rolloff_range)))
+
+
+def plan_actors(seed: int, params: Any) -> Dict[int, Dict]:
+    """:func:`plan_actor` for actors ``1..params.num_actors``."""
+    return {
+        a:
+        plan_actor(seed, a, params.pitch_range, params.clip_pitch_jitter,
+                   params.rolloff_range)
+        for a in range(1, params.num_actors + 1)
+    }
+
+
+@dataclasses.dataclass
+class MediaParams:
+    """The parameters both variants draw faces, voices and files with.
+
+    Ranges are ``(low, high)`` of uniform draws; pitch intervals are in
+    semitones, levels in dB (full scale). The variants add their own.
+    """
+    fps: int = 25
+    resolution: Any = 128
+    sample_rate: int = 16000
+    face_offset: float = 0.15
+    face_scale_range: Tuple[float, float] = (0.6, 0.9)
+    brightness_range: Tuple[float, float] = (0.75, 1.25)
+    pixel_noise_range: Tuple[float, float] = (2.0, 8.0)
+    pitch_range: Tuple[float, float] = (110.0, 260.0)
+    clip_pitch_jitter: float = 1.0
+    burst_pitch_jitter: float = 0.7
+    harmonics_range: Tuple[int, int] = (4, 6)
+    rolloff_range: Tuple[float, float] = (0.8, 1.4)
+    level_db: float = -26.0
+    crf: int = 20
+    preset: str = 'veryfast'
+    audio_bitrate: int = 64000
+
+    def validate(self) -> None:
+        """Normalize the resolution (the variants check more)."""
+        self.resolution = frame_size(self.resolution)
+
+
+def set_meta(variant: str, size: str, seed: int, params: Any,
+             actors: Dict[int, Dict], **fields) -> Dict:
+    """The ``meta.json`` content of a planned set.
+
+    Args:
+        variant (str): ``'categorical'`` or ``'dimensional'``.
+        size (str): The size name.
+        seed (int): The seed.
+        params: The resolved parameter dataclass.
+        actors (dict): :func:`plan_actors`.
+        **fields: The variant's own entries (label rule, clips, ...).
+
+    Returns:
+        dict: The meta, floats rounded.
+    """
+    return round_floats(
+        dict(
+            generator='mmemo.datasets.synthetic',
+            version=GENERATOR_VERSION,
+            variant=variant,
+            size=size,
+            seed=int(seed),
+            params=as_dict(params),
+            actors={
+                str(a): p
+                for a, p in actors.items()
+            },
+            environment=environment(),
+            **fields))
 
 
 def resolve_params(defaults: type, sizes: Dict[str, Dict], size: str,

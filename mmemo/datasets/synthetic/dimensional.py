@@ -23,19 +23,18 @@ Output folder::
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .common import (GENERATOR_VERSION, STREAM_AUDIO, STREAM_CLIP,
-                     STREAM_LABELS, STREAM_PIXELS, as_dict, environment,
-                     finish_out_dir, frame_size, plan_actor, prepare_out_dir,
-                     resolve_params, rng_for, round_floats, run_jobs)
+from .common import (STREAM_AUDIO, STREAM_CLIP, STREAM_LABELS, STREAM_PIXELS,
+                     MediaParams, finish_out_dir, plan_actors, prepare_out_dir,
+                     resolve_params, rng_for, run_jobs, set_meta)
 from .face import (draw_background, draw_face, finish_frame, mouth_geometry,
                    random_background)
 from .voice import (db_to_gain, harmonic_amplitudes, render_bursts, to_pcm16,
                     transpose, white_noise)
-from .writer import write_mp4, write_wav
+from .writer import write_media
 
 ANNOTATION_DIR = 'annotations/VA_Estimation_Challenge'
 SPLIT_DIRS = dict(train='Train_Set', val='Validation_Set')
@@ -45,11 +44,9 @@ _MARGIN = 0.1  # s of silence kept at the end of the track
 
 
 @dataclass
-class DimensionalParams:
-    """Parameters of the dimensional set (all saved in ``meta.json``).
-
-    Ranges are ``(low, high)`` of uniform draws; pitch intervals are in
-    semitones, levels in dB (full scale). The walks are Ornstein-Uhlenbeck
+class DimensionalParams(MediaParams):
+    """Parameters of the dimensional set (all saved in ``meta.json``), on
+    top of :class:`MediaParams`. The walks are Ornstein-Uhlenbeck
     processes (mean reversion ``walk_theta`` per s, volatility
     ``walk_sigma`` per sqrt(s)) reflected into ``[-1, 1]`` and smoothed by a
     Gaussian of ``walk_smooth`` s. At arousal ``a`` the syllable rate is
@@ -62,25 +59,13 @@ class DimensionalParams:
     num_val_actors: int = 1
     duration_range: Tuple[float, float] = (10.0, 10.0)
     two_faces: bool = True
-    fps: int = 25
-    resolution: Any = 128
-    sample_rate: int = 16000
-    face_offset: float = 0.15
-    face_scale_range: Tuple[float, float] = (0.6, 0.9)
     pair_offset: float = 0.05
     pair_scale_range: Tuple[float, float] = (0.38, 0.46)
-    brightness_range: Tuple[float, float] = (0.75, 1.25)
-    pixel_noise_range: Tuple[float, float] = (2.0, 8.0)
     walk_theta: float = 0.3
     walk_sigma: float = 0.45
     walk_smooth: float = 0.4
     unannotated_runs: Tuple[int, int] = (1, 3)
     unannotated_length: Tuple[int, int] = (3, 12)
-    pitch_range: Tuple[float, float] = (110.0, 260.0)
-    clip_pitch_jitter: float = 1.0
-    burst_pitch_jitter: float = 0.7
-    harmonics_range: Tuple[int, int] = (4, 6)
-    rolloff_range: Tuple[float, float] = (0.8, 1.4)
     syllable_rate: float = 3.5
     syllable_rate_factor: float = 1.8
     duty_range: Tuple[float, float] = (0.55, 0.8)
@@ -88,17 +73,13 @@ class DimensionalParams:
     pause_range: Tuple[float, float] = (0.2, 0.6)
     contour_semitones: float = 4.0
     contour_arousal: float = 3.0
-    level_db: float = -26.0
     level_jitter_db: float = 3.0
     loudness_db: float = 10.0
     snr_db_range: Tuple[float, float] = (15.0, 30.0)
-    crf: int = 20
-    preset: str = 'veryfast'
-    audio_bitrate: int = 64000
 
     def validate(self) -> None:
         """Normalize the resolution and check the values that can clash."""
-        self.resolution = frame_size(self.resolution)
+        super().validate()
         if self.num_videos < 1:
             raise ValueError('num_videos must be >= 1')
         if not 0 <= self.num_val_actors < self.num_actors:
@@ -395,49 +376,28 @@ def _write_video(
         job: Tuple[Dict, List[np.ndarray], Dict, Dict, str, int]) -> None:
     video, valence, actors, params, out_dir, seed = job
     speaker = actors[str(video['subjects'][0])]
-    pcm = render_audio(video, speaker['rolloff'], params, seed)
-    frames = render_frames(video, valence, actors, params, seed)
-    write_wav(osp.join(out_dir, video['audio']), pcm, params['sample_rate'])
-    write_mp4(
-        osp.join(out_dir, video['video']),
-        frames,
-        pcm,
-        params['fps'],
-        params['sample_rate'],
-        crf=params['crf'],
-        preset=params['preset'],
-        audio_bitrate=params['audio_bitrate'])
+    write_media(out_dir, video,
+                render_frames(video, valence, actors, params, seed),
+                render_audio(video, speaker['rolloff'], params, seed), params)
 
 
 def _plan(size: str, seed: int, overrides: Dict) -> Tuple[Dict, List[Dict]]:
     params = resolve_params(DimensionalParams, SIZES, size, overrides)
-    actors = {
-        a:
-        plan_actor(seed, a, params.pitch_range, params.clip_pitch_jitter,
-                   params.rolloff_range)
-        for a in range(1, params.num_actors + 1)
-    }
+    actors = plan_actors(seed, params)
     planned = [
         _plan_video(seed, i, params, actors) for i in range(params.num_videos)
     ]
-    meta = round_floats(
-        dict(
-            generator='mmemo.datasets.synthetic',
-            version=GENERATOR_VERSION,
-            variant='dimensional',
-            size=size,
-            seed=int(seed),
-            params=as_dict(params),
-            annotation_dir=ANNOTATION_DIR,
-            label_rule='valence(t) bends the mouth (+1 corners up, -1 '
-            'down) and moves the brows; arousal(t) sets the syllable rate, '
-            'loudness and pitch range; -5,-5 = unannotated frame',
-            actors={
-                str(a): p
-                for a, p in actors.items()
-            },
-            videos=[m for m, _ in planned],
-            environment=environment()))
+    meta = set_meta(
+        'dimensional',
+        size,
+        seed,
+        params,
+        actors,
+        annotation_dir=ANNOTATION_DIR,
+        label_rule='valence(t) bends the mouth (+1 corners up, -1 down) and '
+        'moves the brows; arousal(t) sets the syllable rate, loudness and '
+        'pitch range; -5,-5 = unannotated frame',
+        videos=[m for m, _ in planned])
     return meta, [curves for _, curves in planned]
 
 

@@ -6,7 +6,8 @@ the input and the options) and the muxer gets ``+bitexact``, which leaves
 out the library version strings and creation times, so the same frames and
 samples give byte-identical files with the same FFmpeg build.
 """
-from typing import Iterable
+import os.path as osp
+from typing import Dict, Iterable
 
 import av
 import numpy as np
@@ -67,3 +68,27 @@ def write_mp4(path: str,
         frame.pts = 0
         out.mux(audio.encode(frame))
         out.mux(audio.encode())
+
+
+def write_media(out_dir: str, entry: Dict, frames: Iterable[np.ndarray],
+                pcm16: np.ndarray, params: Dict) -> None:
+    """Write one planned clip or video: its wav and its mp4.
+
+    Args:
+        out_dir (str): The set's folder.
+        entry (dict): The clip's meta, with ``audio`` and ``video`` paths
+            relative to ``out_dir``.
+        frames (iterable of np.ndarray): ``[H, W, 3]`` uint8 RGB frames.
+        pcm16 (np.ndarray): ``[S]`` int16 mono samples.
+        params (dict): The set's parameters (rates and encoder options).
+    """
+    write_wav(osp.join(out_dir, entry['audio']), pcm16, params['sample_rate'])
+    write_mp4(
+        osp.join(out_dir, entry['video']),
+        frames,
+        pcm16,
+        params['fps'],
+        params['sample_rate'],
+        crf=params['crf'],
+        preset=params['preset'],
+        audio_bitrate=params['audio_bitrate'])
