@@ -342,20 +342,8 @@ def test_avtca_recognizer_type():
 def test_token_encoder_spatial_pooling(pool):
     """The synthetic config's encoder: a per-frame 2-stage ResNet-18 whose
     feature maps are averaged or max-pooled into one token per frame."""
-    encoder = build(
-        dict(
-            type='TokenEncoder',
-            backbone=dict(
-                type='mmaction.ResNet',
-                depth=18,
-                pretrained=None,
-                num_stages=2,
-                strides=(1, 2),
-                dilations=(1, 1),
-                out_indices=(1, )),
-            feat_channels=128,
-            per_frame=True,
-            spatial_pool=pool)).eval()
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'avtca_synth.py'))
+    encoder = build(dict(cfg.model.visual_encoder, spatial_pool=pool)).eval()
     clips = torch.rand(2, 3, 4, 32, 32)
     with torch.no_grad():
         tokens = encoder(clips)

@@ -1,8 +1,10 @@
 # Copyright (c) mmemo contributors. All rights reserved.
-"""`tools/train.py configs/avtca_{cremad,ravdess}.py` on CI-sized release
-trees made of real GRID clips, then `tools/test.py` on the checkpoint."""
+"""`tools/train.py configs/avtca_*.py` on CI-sized data (release trees made
+of real GRID clips, the tiny synthetic set), then `tools/test.py` on the
+checkpoint."""
 import glob
 import os.path as osp
+from typing import Optional, Sequence, Tuple
 
 import pytest
 from helpers import (REPO, make_cremad_tree, make_ravdess_tree, python_tool,
@@ -19,20 +21,50 @@ RAVDESS = [
     '01-04-01-01-01-10', '01-02-02-02-02-17', '01-06-01-02-01-24'
 ]
 
-OVERRIDE = """
-_base_ = ['{config}']
-data_root = '{root}'
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root{extra}))
-val_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root{extra}))
-test_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, split='test'{extra}))
-train_cfg = dict(max_epochs=1)
-"""
+
+def ci_config(tmp_path,
+              base: str,
+              loaders: Sequence[str] = ('train', 'val', 'test'),
+              batch_size: Optional[int] = 2,
+              **dataset) -> str:
+    """Write a one-epoch child of ``configs/<base>`` whose ``loaders`` run
+    in the main process (``batch_size`` None keeps the config's) and read
+    ``dataset`` (e.g. ``data_root``)."""
+    loader = dict(num_workers=0, persistent_workers=False)
+    if batch_size is not None:
+        loader['batch_size'] = batch_size
+    lines = [f"_base_ = [{osp.join(REPO, 'configs', base)!r}]"]
+    lines += [
+        f'{name}_dataloader = {dict(loader, dataset=dataset)!r}'
+        for name in loaders
+    ]
+    lines.append('train_cfg = dict(max_epochs=1)')
+    path = tmp_path / base.replace('.py', '_ci.py')
+    path.write_text('\n'.join(lines) + '\n')
+    return str(path)
+
+
+def train_then_test(config: str,
+                    tmp_path,
+                    checkpoint: str = 'epoch_1.pth') -> Tuple[str, str, str]:
+    """Train ``config`` from ``tmp_path`` (so ``data/`` caches land there),
+    then test ``checkpoint`` of its work dir.
+
+    Returns:
+        tuple: The training log, the work dir and the test work dir.
+    """
+    work_dir = str(tmp_path / 'work')
+    log = python_tool(
+        'train.py', config, '--work-dir', work_dir, cwd=str(tmp_path)).stdout
+    test_dir = str(tmp_path / 'test')
+    python_tool(
+        'test.py',
+        config,
+        osp.join(work_dir, checkpoint),
+        '--work-dir',
+        test_dir,
+        cwd=str(tmp_path))
+    return log, work_dir, test_dir
 
 
 @pytest.mark.parametrize('dataset', ['cremad', 'ravdess'])
@@ -40,20 +72,13 @@ def test_train_and_test_on_release_trees(dataset, tmp_path):
     root = str(tmp_path / dataset)
     if dataset == 'cremad':
         make_cremad_tree(root, CREMA_D)
-        extra = ', val_subjects=1'
+        extra = dict(val_subjects=1)
     else:
         make_ravdess_tree(root, RAVDESS)
-        extra = ''
-    config = tmp_path / f'avtca_{dataset}_ci.py'
-    config.write_text(
-        OVERRIDE.format(
-            config=osp.join(REPO, 'configs', f'avtca_{dataset}.py'),
-            root=root,
-            extra=extra))
-    work_dir = str(tmp_path / 'work')
-    # run from tmp_path: the face cache (data/face_cache) lands there
-    python_tool(
-        'train.py', str(config), '--work-dir', work_dir, cwd=str(tmp_path))
+        extra = {}
+    config = ci_config(
+        tmp_path, f'avtca_{dataset}.py', data_root=root, **extra)
+    _, work_dir, test_dir = train_then_test(config, tmp_path)
     val = read_val_metrics(work_dir, key='emo/war')
     assert [m['step'] for m in val] == [1]
     assert {'emo/war', 'emo/uar', 'emo/audio/war', 'emo/video/war'} <= \
@@ -61,14 +86,6 @@ def test_train_and_test_on_release_trees(dataset, tmp_path):
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
     assert (tmp_path / 'data' / 'face_cache').is_dir()
 
-    test_dir = str(tmp_path / 'test')
-    python_tool(
-        'test.py',
-        str(config),
-        osp.join(work_dir, 'epoch_1.pth'),
-        '--work-dir',
-        test_dir,
-        cwd=str(tmp_path))
     metrics = read_test_metrics(test_dir)
     assert 0 <= metrics['emo/war'] <= 1
     num_classes = 6 if dataset == 'cremad' else 8
@@ -99,32 +116,16 @@ def test_ravdess_six_fold_protocol(tmp_path):
     other 20 without a validation set."""
     root = str(tmp_path / 'ravdess')
     make_ravdess_tree(root, RAVDESS)
-    config = tmp_path / 'avtca_ravdess_6fold_ci.py'
-    config.write_text(f"""
-_base_ = ['{osp.join(REPO, 'configs', 'avtca_ravdess_6fold.py')}']
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root='{root}', fold=3))
-test_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root='{root}', fold=3))
-train_cfg = dict(max_epochs=1)
-""")
-    work_dir = str(tmp_path / 'work')
-    log = python_tool(
-        'train.py', str(config), '--work-dir', work_dir,
-        cwd=str(tmp_path)).stdout
+    config = ci_config(
+        tmp_path,
+        'avtca_ravdess_6fold.py',
+        loaders=('train', 'test'),
+        data_root=root,
+        fold=3)
+    log, work_dir, test_dir = train_then_test(config, tmp_path)
     assert read_val_metrics(work_dir, key='emo/war') == []
     # 5 of the 6 fixture clips train (actor 10 is tested)
     assert 'Epoch(train) [1][3/3]' in log
-    test_dir = str(tmp_path / 'test')
-    python_tool(
-        'test.py',
-        str(config),
-        osp.join(work_dir, 'epoch_1.pth'),
-        '--work-dir',
-        test_dir,
-        cwd=str(tmp_path))
     matrix = read_test_metrics(test_dir)['emo/confusion_matrix']
     assert sum(map(sum, matrix)) == 1  # actor 10's clip
 
@@ -132,39 +133,22 @@ train_cfg = dict(max_epochs=1)
 def test_synthetic_config_runs_on_the_tiny_set(tmp_path):
     """`configs/avtca_synth.py` (the README's main job) on the CI-sized
     synthetic set: the set is generated on first use, one epoch trains,
-    validates and tests with per-modality scores."""
+    validates and tests (the best checkpoint) with per-modality scores."""
     root = str(tmp_path / 'synthetic')
-    config = tmp_path / 'avtca_synth_ci.py'
-    split = "size='tiny', folds=[[5]], val_subjects=[4]"
-    config.write_text(f"""
-_base_ = ['{osp.join(REPO, 'configs', 'avtca_synth.py')}']
-train_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(data_root='{root}', {split}))
-val_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(data_root='{root}', {split}))
-test_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(data_root='{root}', {split}))
-train_cfg = dict(max_epochs=1)
-""")
-    work_dir = str(tmp_path / 'work')
-    python_tool(
-        'train.py', str(config), '--work-dir', work_dir, cwd=str(tmp_path))
+    config = ci_config(
+        tmp_path,
+        'avtca_synth.py',
+        batch_size=None,
+        data_root=root,
+        size='tiny',
+        folds=[[5]],
+        val_subjects=[4])
+    _, work_dir, test_dir = train_then_test(
+        config, tmp_path, checkpoint='best_emo_war_epoch_1.pth')
     assert osp.isfile(osp.join(root, 'meta.json'))  # generated on first use
     val = read_val_metrics(work_dir, key='emo/war')
     assert [m['step'] for m in val] == [1]
-    best = glob.glob(osp.join(work_dir, 'best_emo_war_epoch_1.pth'))
-    assert best
-    test_dir = str(tmp_path / 'test')
-    python_tool(
-        'test.py',
-        str(config),
-        best[0],
-        '--work-dir',
-        test_dir,
-        cwd=str(tmp_path))
+    assert osp.isfile(osp.join(work_dir, 'best_emo_war_epoch_1.pth'))
     metrics = read_test_metrics(test_dir)
     # actor 5 of the tiny set: 2 clips of each of the 6 classes
     assert sum(map(sum, metrics['emo/confusion_matrix'])) == 12
