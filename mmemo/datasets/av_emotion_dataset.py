@@ -187,9 +187,20 @@ class AVEmotionDataset(BaseActionDataset):
                     entries.append(e)
         return entries
 
-    def _subject_filter(self) -> Callable[[dict], bool]:
-        """Whether a sample belongs to the configured split and subjects."""
+    def _subject_filter(self, entries: Sequence) -> Callable[[dict], bool]:
+        """Whether a sample belongs to the configured split and subjects.
+
+        An int ``val_subjects`` is resolved here, against the subjects of
+        ``entries`` outside the test fold.
+        """
         test = set(self.folds[self.fold - 1]) if self.fold else set()
+        if self.num_val_subjects is not None:
+            candidates = sorted({
+                e['subject']
+                for e in entries if isinstance(e, dict) and 'subject' in e
+            } - test)
+            self.val_subjects = candidates[-self.num_val_subjects:] \
+                if self.num_val_subjects else []
         val = set(self.val_subjects)
         in_split = {
             'all': lambda s: True,
@@ -219,15 +230,7 @@ class AVEmotionDataset(BaseActionDataset):
             list[dict]: The usable samples.
         """
         entries = self.scan()
-        if self.num_val_subjects is not None:
-            test = set(self.folds[self.fold - 1]) if self.fold else set()
-            candidates = sorted({
-                e['subject']
-                for e in entries if isinstance(e, dict) and 'subject' in e
-            } - test)
-            self.val_subjects = candidates[-self.num_val_subjects:] \
-                if self.num_val_subjects else []
-        keep = self._subject_filter()
+        keep = self._subject_filter(entries)
         data_list, bad = [], []
         for entry in entries:
             if isinstance(entry, BadSampleError):

@@ -16,7 +16,7 @@ class TransformerEncoderLayer(nn.Module):
     - ``norm='post'``: ``x = LN(x + MHA(x)); x = LN(x + FFN(x))`` (JMT);
     - ``norm='pre'``: ``x = x + MHA(LN(x)); x = x + FFN(LN(x))`` (CFN-SR);
     - ``norm='none'``: no LayerNorm; with ``residual=False`` and
-      ``ffn_dim=None`` it is a bare MHA (AVT-CA's final attention).
+      ``ffn_dim=None`` it is a bare self-attention MHA.
 
     Args:
         dim (int): Token size.
