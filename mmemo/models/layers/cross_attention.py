@@ -21,8 +21,8 @@ class CrossAttention(nn.Module):
 
     - AVT-CA ``av1``/``va1``: ``pre_ln_q=pre_ln_kv=True, qkv_bias=False,
       ffn_ratio=2, residual='none'`` (the residual is added outside);
-    - a plain MHA (JMT / MAVEN pathways): ``pre_ln_*=False,
-      ffn_ratio=None, qkv_bias=True``.
+    - a plain MHA (AVT-CA's final attention, JMT / MAVEN pathways):
+      ``pre_ln_*=False, ffn_ratio=None, qkv_bias=True``.
 
     Args:
         q_dim (int): Query token size.
