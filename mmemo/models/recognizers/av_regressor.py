@@ -1,0 +1,111 @@
+# Copyright (c) mmemo contributors. All rights reserved.
+from typing import Dict, Optional
+
+import torch
+from mmaction.models.recognizers import BaseRecognizer
+from mmaction.utils import ConfigType, OptConfigType, SampleList
+
+from mmemo.registry import MODELS
+from ..backbones.token_encoder import in_own_scope
+
+
+@MODELS.register_module()
+class AVRegressor(BaseRecognizer):
+    """Sequence-to-sequence audio-visual valence/arousal regressor.
+
+    A sample is a window of ``L`` sub-clips: ``inputs`` holds ``video``
+    ``[B, L, C, T, H, W]`` and ``audio`` ``[B, L, 1, T, F]`` (or cached
+    features ``[B, L, ...]`` when an encoder is None). Each encoder runs on
+    the ``B*L`` sub-clips; the fusion head (a ``BaseVAHead``) turns the
+    ``[B, L, ...]`` features into ``[B, L, 2]``.
+
+    Args:
+        fusion_head (dict): The head, e.g. ``JCAHead`` or ``JMTHead``.
+        visual_encoder (dict, optional): Sub-clip encoder; None = the
+            inputs are features.
+        audio_encoder (dict, optional): The same for audio.
+        freeze_encoders (bool): Keep the encoders in eval mode without
+            gradients (JCA/JMT train the fusion on frozen backbones).
+            Defaults to False.
+        data_preprocessor (dict, optional): Usually mmaction's
+            ``MultiModalDataPreprocessor``.
+        train_cfg (dict, optional): Unused.
+        test_cfg (dict, optional): Unused.
+    """
+
+    def __init__(self,
+                 fusion_head: ConfigType,
+                 visual_encoder: OptConfigType = None,
+                 audio_encoder: OptConfigType = None,
+                 freeze_encoders: bool = False,
+                 data_preprocessor: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None) -> None:
+        super().__init__(
+            # no visual encoder: cached features pass through an Identity
+            backbone=in_own_scope(visual_encoder)
+            if visual_encoder else dict(type=torch.nn.Identity),
+            cls_head=fusion_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor)
+        self.audio_encoder = MODELS.build(in_own_scope(audio_encoder)) \
+            if audio_encoder else None
+        self.freeze_encoders = freeze_encoders
+        if freeze_encoders:
+            for encoder in self.encoders().values():
+                encoder.requires_grad_(False)
+
+    def encoders(self) -> Dict[str, torch.nn.Module]:
+        return {
+            k: m
+            for k, m in (('video', self.backbone), ('audio',
+                                                    self.audio_encoder))
+            if m is not None and not isinstance(m, torch.nn.Identity)
+        }
+
+    def train(self, mode: bool = True) -> 'AVRegressor':
+        super().train(mode)
+        if self.freeze_encoders:
+            for encoder in self.encoders().values():
+                encoder.eval()
+        return self
+
+    @staticmethod
+    def _encode(encoder: Optional[torch.nn.Module],
+                x: torch.Tensor) -> torch.Tensor:
+        if encoder is None:
+            return x  # [B, L, ...] features
+        batch, length = x.shape[:2]
+        y = encoder(x.flatten(0, 1))  # [B*L, ...]
+        return y.view(batch, length, *y.shape[1:])  # [B, L, ...]
+
+    def extract_feat(self,
+                     inputs: Dict[str, torch.Tensor],
+                     stage: str = 'backbone',
+                     **kwargs) -> tuple:
+        """Encode the sub-clips of both modalities.
+
+        Returns:
+            tuple: ``dict(audio=[B, L, ...], video=[B, L, ...])`` (or the
+            ``[B, L, 2]`` predictions for ``stage='head'``) and ``{}``.
+        """
+        with torch.set_grad_enabled(torch.is_grad_enabled()
+                                    and not self.freeze_encoders):
+            feats = {
+                name: self._encode(self.encoders().get(name), inputs[name])
+                for name in ('audio', 'video')
+            }
+        if stage == 'head':
+            return self.cls_head(feats), {}
+        return feats, {}
+
+    def loss(self, inputs: Dict[str, torch.Tensor], data_samples: SampleList,
+             **kwargs) -> dict:
+        feats, _ = self.extract_feat(inputs)
+        return self.cls_head.loss(feats, data_samples)
+
+    def predict(self, inputs: Dict[str, torch.Tensor],
+                data_samples: SampleList, **kwargs) -> SampleList:
+        feats, _ = self.extract_feat(inputs)
+        return self.cls_head.predict(feats, data_samples)
