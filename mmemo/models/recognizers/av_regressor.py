@@ -28,7 +28,8 @@ class AVRegressor(BaseRecognizer):
             gradients (JCA/JMT train the fusion on frozen backbones).
             Defaults to False.
         data_preprocessor (dict, optional): Usually mmaction's
-            ``MultiModalDataPreprocessor``.
+            ``MultiModalDataPreprocessor``; None stacks both modalities
+            unchanged.
         train_cfg (dict, optional): Unused.
         test_cfg (dict, optional): Unused.
     """
@@ -41,6 +42,11 @@ class AVRegressor(BaseRecognizer):
                  data_preprocessor: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None) -> None:
+        if data_preprocessor is None:
+            stack = dict(type='mmaction.ActionDataPreprocessor')
+            data_preprocessor = dict(
+                type='mmaction.MultiModalDataPreprocessor',
+                preprocessors=dict(video=stack, audio=stack))
         super().__init__(
             # no visual encoder: cached features pass through an Identity
             backbone=in_own_scope(visual_encoder)
