@@ -1,4 +1,5 @@
 # Copyright (c) mmemo contributors. All rights reserved.
+from .ccc_metric import CCCMetric
 from .emotion_cls_metric import EmotionClsMetric
 
-__all__ = ['EmotionClsMetric']
+__all__ = ['CCCMetric', 'EmotionClsMetric']

@@ -55,6 +55,11 @@ class CCCLoss(nn.Module):
         target = target.reshape(-1, dims).to(pred)  # [N, D]
         if mask is not None:
             mask = mask.reshape(-1).bool()  # [N]
+        valid = pred if mask is None else pred[mask]  # [N', D]
+        if len(valid) <= self.ddof:
+            # no CCC to fit: 0, still in the graph (a zero gradient) so
+            # that backward() and DDP work on an all-unannotated batch
+            return valid.sum() * 0
         ccc = concordance_cc(
             pred, target, mask, ddof=self.ddof, eps=self.eps)  # [D]
         return self.loss_weight * (1 - ccc).sum().to(pred.dtype)
