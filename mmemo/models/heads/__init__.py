@@ -1,5 +1,12 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 from .avtca_head import AVTCAHead
 from .base_va_head import BaseVAHead, VARegressor
+from .concat_va_head import ConcatVAHead
+from .jca_cam_head import JCACAMHead
+from .jca_head import JCAHead
+from .jmt_head import JMTHead
 
-__all__ = ['AVTCAHead', 'BaseVAHead', 'VARegressor']
+__all__ = [
+    'AVTCAHead', 'BaseVAHead', 'ConcatVAHead', 'JCACAMHead', 'JCAHead',
+    'JMTHead', 'VARegressor'
+]
