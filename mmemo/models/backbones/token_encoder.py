@@ -78,6 +78,9 @@ class TokenEncoder(BaseModule):
             Defaults to False.
         spatial_pool (str): How the spatial (or frequency) axes are pooled:
             ``'avg'`` or ``'max'``. Defaults to ``'avg'``.
+        temporal_pool (str, optional): Also pool time (``'avg'`` or
+            ``'max'``), giving one ``[B, C]`` vector per clip: a sub-clip
+            feature for the valence/arousal models. Defaults to None.
         init_cfg (dict, optional): ``Pretrained`` weights of the backbone
             (see above), or another initialisation of this module.
     """
@@ -89,12 +92,15 @@ class TokenEncoder(BaseModule):
                  num_tokens: Optional[int] = None,
                  per_frame: bool = False,
                  spatial_pool: str = 'avg',
+                 temporal_pool: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(in_own_scope(backbone))
         self.per_frame = per_frame
         assert spatial_pool in ('avg', 'max'), spatial_pool
         self.spatial_pool = spatial_pool
+        assert temporal_pool in (None, 'avg', 'max'), temporal_pool
+        self.temporal_pool = temporal_pool
         self.num_tokens = num_tokens
         self.proj = None
         if out_channels is not None:
@@ -144,7 +150,8 @@ class TokenEncoder(BaseModule):
                 spectrograms.
 
         Returns:
-            Tensor: ``[B, T', out_channels]``.
+            Tensor: ``[B, T', out_channels]`` (``[B, out_channels]`` with
+            ``temporal_pool``).
         """
         batch = x.shape[0]
         frames = x.shape[2] if self.per_frame else 1
@@ -159,4 +166,8 @@ class TokenEncoder(BaseModule):
                 align_corners=False).transpose(1, 2)  # [B, num_tokens, C]
         if self.proj is not None:
             tokens = self.proj(tokens)  # [B, T', out_channels]
+        if self.temporal_pool == 'avg':
+            return tokens.mean(1)  # [B, out_channels]
+        if self.temporal_pool == 'max':
+            return tokens.amax(1)  # [B, out_channels]
         return tokens
