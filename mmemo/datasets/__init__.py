@@ -1,13 +1,18 @@
 # Copyright (c) mmemo contributors. All rights reserved.
+from .affwild2_va_dataset import AffWild2VADataset
 from .av_emotion_dataset import AVEmotionDataset
 from .crema_d_dataset import CremaDDataset
 from .errors import BadSampleError
 from .ravdess_dataset import RavdessDataset
+from .recola_dataset import RecolaDataset
 from .synthetic_av_dataset import SyntheticAVDataset
+from .synthetic_va_dataset import SyntheticVADataset
 from .toy_av_dataset import ToyAVDataset
 from .transforms import *  # noqa: F401,F403
+from .va_sequence_dataset import VASequenceDataset
 
 __all__ = [
-    'AVEmotionDataset', 'BadSampleError', 'CremaDDataset', 'RavdessDataset',
-    'SyntheticAVDataset', 'ToyAVDataset'
+    'AVEmotionDataset', 'AffWild2VADataset', 'BadSampleError', 'CremaDDataset',
+    'RavdessDataset', 'RecolaDataset', 'SyntheticAVDataset',
+    'SyntheticVADataset', 'ToyAVDataset', 'VASequenceDataset'
 ]

@@ -2,19 +2,26 @@
 from .av_clip_window import AVClipWindow
 from .av_decode import AVDecode
 from .av_init import AVInit
+from .crop_person_side import CropPersonSide
 from .face_crop import FaceCrop
 from .kaldi_fbank import KaldiFbank
 from .load_audio import LoadAudio
+from .load_face_frames import LoadFaceFrames
+from .load_sub_clip_features import LoadSubClipFeatures
 from .log_mel_spectrogram import LogMelSpectrogram
 from .mfcc import MFCC
 from .normalize_audio import NormalizeAudio
 from .pack_av_inputs import PackAVInputs
 from .random_rotation import RandomRotation
 from .sample_aligned_audio import SampleAlignedAudio
+from .sample_sub_clips import SampleSubClips
 from .spec_augment import SpecAugment
+from .sub_clip_audio import SubClipAudio
 
 __all__ = [
-    'AVClipWindow', 'AVDecode', 'AVInit', 'FaceCrop', 'KaldiFbank',
-    'LoadAudio', 'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs',
-    'RandomRotation', 'SampleAlignedAudio', 'SpecAugment'
+    'AVClipWindow', 'AVDecode', 'AVInit', 'CropPersonSide', 'FaceCrop',
+    'KaldiFbank', 'LoadAudio', 'LoadFaceFrames', 'LoadSubClipFeatures',
+    'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs',
+    'RandomRotation', 'SampleAlignedAudio', 'SampleSubClips', 'SpecAugment',
+    'SubClipAudio'
 ]

@@ -12,6 +12,9 @@ class BaseAudioFeature(BaseTransform):
     Subclasses implement :meth:`compute`. The result replaces
     ``results['audio']`` as float32 ``[T, F]`` (time-major, as mmaction's
     audio features), and ``audio_feature_rate`` records frames per second.
+    A batch of equal-length waveforms ``[L, S]`` (the sub-clips of a window,
+    from :class:`SubClipAudio`) gives one feature map per row,
+    ``[L, T, F]``.
 
     Args:
         sample_rate (int): The rate the waveform must have (checked, so a
@@ -42,11 +45,20 @@ class BaseAudioFeature(BaseTransform):
                 f'{self.__class__.__name__} expects {self.sample_rate} Hz '
                 f'audio, got {rate} Hz: set LoadAudio(sample_rate='
                 f'{self.sample_rate}) in the pipeline')
-        waveform = torch.from_numpy(
-            np.ascontiguousarray(results['audio'],
-                                 dtype=np.float32))[None]  # [1, S]
+        audio = np.ascontiguousarray(results['audio'], dtype=np.float32)
+        if audio.ndim not in (1, 2):
+            raise ValueError(
+                f'{self.__class__.__name__} expects a waveform [S] or a '
+                f'batch of waveforms [L, S], got shape {audio.shape}')
+        # compute() takes one [1, S] waveform: row by row, as not every
+        # feature (Kaldi fbank) accepts a batch
+        rows = audio[None] if audio.ndim == 1 else audio
         with torch.no_grad():
-            feats = self.compute(waveform)  # [T, F]
-        results['audio'] = feats.numpy().astype(np.float32)
+            feats = [
+                self.compute(torch.from_numpy(row)[None]).numpy()
+                for row in rows
+            ]  # each [T, F]
+        feats = np.stack(feats).astype(np.float32)  # [L, T, F]
+        results['audio'] = feats[0] if audio.ndim == 1 else feats
         results['audio_feature_rate'] = self.sample_rate / self.hop_length
         return results

@@ -13,8 +13,9 @@ class NormalizeAudio(BaseTransform):
 
     ``mode='utterance'``: each feature bin of ``[T, F]`` features (or the
     whole waveform ``[S]``) gets zero mean and unit variance over time, per
-    sample. ``mode='global'``: ``(x - mean) / std`` with fixed statistics,
-    e.g. JCA's ``mean=-14.8, std=19.895`` for dB log-mel.
+    sample; the features of a window's sub-clips, ``[L, T, F]``, per
+    sub-clip. ``mode='global'``: ``(x - mean) / std`` with fixed
+    statistics, e.g. JCA's ``mean=-14.8, std=19.895`` for dB log-mel.
 
     Required keys: ``audio``.
 
@@ -53,8 +54,10 @@ class NormalizeAudio(BaseTransform):
         """
         audio = np.asarray(results['audio'], dtype=np.float32)
         if self.mode == 'utterance':
-            mean = audio.mean(axis=0, keepdims=True)  # [1, F] or [1]
-            std = audio.std(axis=0, keepdims=True)
+            # over time: axis 0 of [S] / [T, F], axis 1 of [L, T, F]
+            axis = 0 if audio.ndim == 1 else -2
+            mean = audio.mean(axis=axis, keepdims=True)
+            std = audio.std(axis=axis, keepdims=True)
         else:
             mean, std = self.mean, self.std
         results['audio'] = ((audio - mean) / (std + self.eps)).astype(

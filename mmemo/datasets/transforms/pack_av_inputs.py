@@ -21,14 +21,20 @@ class PackAVInputs(BaseTransform):
 
     Audio features ``[T, F]`` get mmaction's ``NCTF`` layout
     ``[1, 1, T, F]`` (one clip, one channel); a waveform ``[S]`` becomes
-    ``[1, 1, S]``. Video is packed as it is (e.g. ``[clips, C, T, H, W]``
-    after ``FormatShape('NCTHW')``).
+    ``[1, 1, S]``; the features of a window's sub-clips ``[L, T, F]``
+    become ``[L, 1, T, F]`` (the sub-clips play the role of clips, as the
+    video's ``[L, C, T, H, W]``). Video is packed as it is (e.g.
+    ``[clips, C, T, H, W]`` after ``FormatShape('NCTHW')``).
+
+    Boolean targets (a mask such as ``va_mask``) stay ``torch.bool``; other
+    targets become float32.
 
     Args:
         inputs (dict): Input name -> results key.
             Defaults to ``dict(video='imgs', audio='audio')``.
         targets (dict): Data-sample field -> results key for continuous
-            targets, e.g. ``dict(gt_va='va')``. Defaults to ``{}``.
+            targets and their masks, e.g. ``dict(gt_va='gt_va',
+            va_mask='va_mask')``. Defaults to ``{}``.
         meta_keys (sequence of str): Results keys copied into the
             metainfo when present.
     """
@@ -39,7 +45,9 @@ class PackAVInputs(BaseTransform):
         targets: Optional[Dict[str, str]] = None,
         meta_keys: Sequence[str] = ('filename', 'audio_path', 'subject',
                                     'sample_idx', 'av_window', 'audio_window',
-                                    'video_window', 'face_fallback_frames')
+                                    'video_window', 'face_fallback_frames',
+                                    'video_id', 'target_frames', 'num_frames',
+                                    'frame_dir')
     ) -> None:
         self.inputs = dict(video='imgs', audio='audio') \
             if inputs is None else dict(inputs)
@@ -52,6 +60,8 @@ class PackAVInputs(BaseTransform):
             return audio[None, None]  # [1, 1, S]
         if audio.ndim == 2:  # features [T, F]
             return audio[None, None]  # [1, 1, T, F]
+        if audio.ndim == 3:  # features of sub-clips [L, T, F]
+            return audio[:, None]  # [L, 1, T, F]
         return audio
 
     def transform(self, results: Dict) -> Dict:
@@ -78,9 +88,10 @@ class PackAVInputs(BaseTransform):
         if 'label' in results:
             data_sample.set_gt_label(results['label'])
         for field, key in self.targets.items():
-            data_sample.set_field(
-                torch.as_tensor(np.asarray(results[key]), dtype=torch.float32),
-                field)
+            value = np.asarray(results[key])
+            # masks stay boolean; values float (not gt_label's long)
+            dtype = torch.bool if value.dtype == np.bool_ else torch.float32
+            data_sample.set_field(torch.as_tensor(value, dtype=dtype), field)
         data_sample.set_metainfo(
             {k: results[k]
              for k in self.meta_keys if k in results})

@@ -1,0 +1,74 @@
+# Copyright (c) mmemo contributors. All rights reserved.
+import os.path as osp
+from typing import Dict, Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmemo.registry import TRANSFORMS
+from ..errors import BadSampleError
+
+
+@TRANSFORMS.register_module()
+class LoadSubClipFeatures(BaseTransform):
+    """Read a window's sub-clip features from a feature cache.
+
+    The cache (written by ``tools/misc/extract_va_features.py``, see
+    :mod:`mmemo.apis.feature_cache`) holds one ``[num_frames, ...]`` array
+    per video and modality: row ``j`` is the feature of the sub-clip whose
+    last frame is ``j``. The arrays are memory-mapped, so a window reads
+    only its ``L`` rows. Padding targets (``-1``) get zeros.
+
+    Required keys: ``video_id``, ``target_frames``.
+
+    Added keys: ``<modality>_feats`` (float32 ``[L, ...]``) per modality.
+
+    Args:
+        feature_dir (str): The cache folder.
+        modalities (sequence of str): Defaults to ``('video', 'audio')``.
+    """
+
+    def __init__(self,
+                 feature_dir: str,
+                 modalities: Sequence[str] = ('video', 'audio')) -> None:
+        self.feature_dir = feature_dir
+        self.modalities = tuple(modalities)
+        self._arrays: Dict[str, np.ndarray] = {}  # open memmaps, per worker
+
+    def _array(self, modality: str, video_id: str) -> np.ndarray:
+        path = osp.join(self.feature_dir, modality, f'{video_id}.npy')
+        if path not in self._arrays:
+            if not osp.exists(path):
+                raise BadSampleError(
+                    path, f'no cached {modality} features for {video_id!r}:'
+                    ' run tools/misc/extract_va_features.py first')
+            self._arrays[path] = np.load(path, mmap_mode='r')
+        return self._arrays[path]
+
+    def transform(self, results: Dict) -> Dict:
+        """Gather the rows of the window's target frames.
+
+        Args:
+            results (dict): The result dict.
+
+        Returns:
+            dict: The result dict.
+        """
+        frames = np.asarray(results['target_frames'], np.int64)
+        for modality in self.modalities:
+            array = self._array(modality, results['video_id'])
+            if frames.max(initial=-1) >= len(array):
+                raise BadSampleError(
+                    array.filename or results['video_id'],
+                    f'the cache has {len(array)} frames, the window asks '
+                    f'for frame {frames.max()}: stale cache?')
+            feats = np.asarray(
+                array[np.clip(frames, 0, None)],
+                np.float32)  # [L, ...]
+            feats[frames < 0] = 0
+            results[f'{modality}_feats'] = feats
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(feature_dir='
+                f'{self.feature_dir!r}, modalities={self.modalities})')
