@@ -30,4 +30,6 @@ param_scheduler = [
         convert_to_iter_based=True)
 ]
 default_hooks = dict(
-    checkpoint=dict(interval=10, max_keep_ckpts=1), logger=dict(interval=10))
+    # the synthetic set's validation actors are also its test: no selection
+    checkpoint=dict(interval=10, max_keep_ckpts=1, save_best=None),
+    logger=dict(interval=10))

@@ -10,7 +10,7 @@ import os.path as osp
 import socket
 import subprocess
 import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import pytest
 
@@ -78,6 +78,29 @@ def read_test_metrics(work_dir: str) -> dict:
     assert paths, f'no test results in {work_dir}'
     with open(paths[-1]) as f:
         return json.load(f)
+
+
+def train_then_test(config: str,
+                    tmp_path,
+                    checkpoint: str = 'epoch_1.pth') -> Tuple[str, str, str]:
+    """Train ``config`` from ``tmp_path`` (so ``data/`` caches land there),
+    then test ``checkpoint`` of its work dir.
+
+    Returns:
+        tuple: The training log, the work dir and the test work dir.
+    """
+    work_dir = str(tmp_path / 'work')
+    log = python_tool(
+        'train.py', config, '--work-dir', work_dir, cwd=str(tmp_path)).stdout
+    test_dir = str(tmp_path / 'test')
+    python_tool(
+        'test.py',
+        config,
+        osp.join(work_dir, checkpoint),
+        '--work-dir',
+        test_dir,
+        cwd=str(tmp_path))
+    return log, work_dir, test_dir
 
 
 def free_port() -> int:

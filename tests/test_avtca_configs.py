@@ -4,11 +4,11 @@ of real GRID clips, the tiny synthetic set), then `tools/test.py` on the
 checkpoint."""
 import glob
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import pytest
 from helpers import (REPO, make_cremad_tree, make_ravdess_tree, python_tool,
-                     read_test_metrics, read_val_metrics)
+                     read_test_metrics, read_val_metrics, train_then_test)
 
 # CREMA-D: fold 1 tests actors 1001-1018; val_subjects=1 takes 1091
 CREMA_D = [
@@ -42,29 +42,6 @@ def ci_config(tmp_path,
     path = tmp_path / base.replace('.py', '_ci.py')
     path.write_text('\n'.join(lines) + '\n')
     return str(path)
-
-
-def train_then_test(config: str,
-                    tmp_path,
-                    checkpoint: str = 'epoch_1.pth') -> Tuple[str, str, str]:
-    """Train ``config`` from ``tmp_path`` (so ``data/`` caches land there),
-    then test ``checkpoint`` of its work dir.
-
-    Returns:
-        tuple: The training log, the work dir and the test work dir.
-    """
-    work_dir = str(tmp_path / 'work')
-    log = python_tool(
-        'train.py', config, '--work-dir', work_dir, cwd=str(tmp_path)).stdout
-    test_dir = str(tmp_path / 'test')
-    python_tool(
-        'test.py',
-        config,
-        osp.join(work_dir, checkpoint),
-        '--work-dir',
-        test_dir,
-        cwd=str(tmp_path))
-    return log, work_dir, test_dir
 
 
 @pytest.mark.parametrize('dataset', ['cremad', 'ravdess'])

@@ -17,7 +17,10 @@ class LoadSubClipFeatures(BaseTransform):
     :mod:`mmemo.apis.feature_cache`) holds one ``[num_frames, ...]`` array
     per video and modality: row ``j`` is the feature of the sub-clip whose
     last frame is ``j``. The arrays are memory-mapped, so a window reads
-    only its ``L`` rows. Padding targets (``-1``) get zeros.
+    only its ``L`` rows. Padding targets (``-1``, past the video's end) get
+    the last real target's row, as :class:`SampleSubClips` gives them the
+    last real target's frames: a head then sees the same window from the
+    cache as from the decoded video.
 
     Required keys: ``video_id``, ``target_frames``.
 
@@ -55,6 +58,9 @@ class LoadSubClipFeatures(BaseTransform):
             dict: The result dict.
         """
         frames = np.asarray(results['target_frames'], np.int64)
+        real = frames[frames >= 0]
+        if len(real):  # padding repeats the last real sub-clip
+            frames = np.where(frames >= 0, frames, real[-1])
         for modality in self.modalities:
             array = self._array(modality, results['video_id'])
             if frames.max(initial=-1) >= len(array):
@@ -63,9 +69,8 @@ class LoadSubClipFeatures(BaseTransform):
                     f'the cache has {len(array)} frames, the window asks '
                     f'for frame {frames.max()}: stale cache?')
             feats = np.asarray(
-                array[np.clip(frames, 0, None)],
-                np.float32)  # [L, ...]
-            feats[frames < 0] = 0
+                array[np.clip(frames, 0, None)], np.float32)  # [L, ...]
+            feats[frames < 0] = 0  # a window without any real target
             results[f'{modality}_feats'] = feats
         return results
 

@@ -24,7 +24,10 @@ class PackAVInputs(BaseTransform):
     ``[1, 1, S]``; the features of a window's sub-clips ``[L, T, F]``
     become ``[L, 1, T, F]`` (the sub-clips play the role of clips, as the
     video's ``[L, C, T, H, W]``). Video is packed as it is (e.g.
-    ``[clips, C, T, H, W]`` after ``FormatShape('NCTHW')``).
+    ``[clips, C, T, H, W]`` after ``FormatShape('NCTHW')``). Only the
+    ``audio`` key gets these layouts: cached sub-clip features
+    (``LoadSubClipFeatures``' ``video_feats``/``audio_feats``, ``[L, D]``)
+    are packed as they are.
 
     Boolean targets (a mask such as ``va_mask``) stay ``torch.bool``; other
     targets become float32.
@@ -82,8 +85,10 @@ class PackAVInputs(BaseTransform):
             if isinstance(value, list):
                 value = np.stack(value)
             tensor = to_tensor(np.ascontiguousarray(value))
+            # the layout is for the decoded audio (key 'audio'); features
+            # read from a cache ('audio_feats', [L, D]) are packed as they are
             inputs[name] = self._audio_layout(tensor) \
-                if name == 'audio' else tensor
+                if key == 'audio' else tensor
         data_sample = ActionDataSample()
         if 'label' in results:
             data_sample.set_gt_label(results['label'])

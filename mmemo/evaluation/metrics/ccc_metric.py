@@ -184,7 +184,8 @@ class CCCMetric(BaseMetric):
             for dim, value in zip(self.dims, values):
                 metrics[f'{name}_{dim}'] = float(value)
             metrics[f'{name}_mean'] = float(np.mean(values))
-        metrics['num_frames'] = int(len(pred))
+        # a float: MMEngine's test log writes an int metric as null
+        metrics['num_frames'] = float(len(pred))
 
         if self.per_video:
             # the videos with a valid frame
