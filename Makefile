@@ -2,6 +2,9 @@
 #   make demo   install everything, generate the synthetic AV emotion set,
 #               train AVT-CA on it (CPU), test the best checkpoint and print
 #               the metrics table (fusion, audio alone, video alone)
+#   make demo-va  the valence/arousal recipe on the synthetic VA set (CPU):
+#               train the concat baseline's encoders, cache their features,
+#               train JCA and JMT on the cache, test all three
 #   make test   install everything, then run the test suite
 # VENV (default .venv) selects the virtual environment; tools/install.sh reuses
 # it when nothing that decides its contents has changed.
@@ -10,7 +13,7 @@ PY := $(VENV)/bin/python
 DEMO_CONFIG ?= configs/avtca_synth.py
 DEMO_WORK_DIR ?= work_dirs/$(basename $(notdir $(DEMO_CONFIG)))
 
-.PHONY: install demo test
+.PHONY: install demo demo-va test
 
 install:
 	VENV=$(VENV) bash tools/install.sh
@@ -26,3 +29,16 @@ demo: install
 
 test: install
 	$(PY) -m pytest tests
+
+VA_FEATURES ?= data/synthetic_va/features/concat_synth_va
+
+demo-va: install
+	$(PY) tools/data/synthetic/generate_synthetic.py --variant dimensional
+	$(PY) tools/train.py configs/concat_synth_va.py --work-dir work_dirs/concat_synth_va
+	$(PY) tools/test.py configs/concat_synth_va.py "$$(cat work_dirs/concat_synth_va/last_checkpoint)" --work-dir work_dirs/concat_synth_va/test
+	$(PY) tools/misc/extract_va_features.py configs/concat_synth_va.py "$$(cat work_dirs/concat_synth_va/last_checkpoint)" --out $(VA_FEATURES)
+	for head in jca jmt; do \
+	  $(PY) tools/train.py configs/$${head}_synth_va.py --work-dir work_dirs/$${head}_synth_va && \
+	  $(PY) tools/test.py configs/$${head}_synth_va.py "$$(cat work_dirs/$${head}_synth_va/last_checkpoint)" --work-dir work_dirs/$${head}_synth_va/test || exit 1; \
+	done
+	$(PY) tools/analysis_tools/print_metrics.py work_dirs/concat_synth_va/test work_dirs/jca_synth_va/test work_dirs/jmt_synth_va/test

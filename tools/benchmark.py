@@ -18,6 +18,7 @@ is incomplete (a one-off cost, printed separately).
 import argparse
 import copy
 import time
+from typing import Optional
 
 import torch
 from mmengine.config import Config
@@ -41,14 +42,20 @@ def parse_args():
         type=int,
         default=64,
         help='decode-path windows timed (0 = the whole epoch)')
-    va.add_argument('--num-workers', type=int, default=2)
+    va.add_argument(
+        '--num-workers',
+        type=int,
+        default=2,
+        help='dataloader workers of the decode path')
     return parser.parse_args()
 
 
-def _loader(cfg: Config, dataset_cfg: dict, num_workers: int):
+def _loader(cfg: Config, num_workers: Optional[int] = None):
+    """The config's training dataloader (``num_workers`` None keeps the
+    config's own)."""
     loader = copy.deepcopy(cfg.train_dataloader)
-    loader.dataset = dataset_cfg
-    loader.num_workers = num_workers
+    if num_workers is not None:
+        loader.num_workers = num_workers
     loader.persistent_workers = False
     return Runner.build_dataloader(loader, seed=0)
 
@@ -104,10 +111,8 @@ def va_cache(args) -> None:
         with torch.no_grad():
             return encoders.extract_feat(inputs)[0]
 
-    decode_loader = _loader(decode_cfg, decode_cfg.train_dataloader.dataset,
-                            args.num_workers)
-    cache_loader = _loader(cached_cfg, cached_cfg.train_dataloader.dataset,
-                           args.num_workers)
+    decode_loader = _loader(decode_cfg, args.num_workers)
+    cache_loader = _loader(cached_cfg)  # its own workers (none: in process)
     epoch_windows = len(cache_loader.dataset)
     assert len(decode_loader.dataset) == epoch_windows, \
         'the two configs must sample the same training windows'
@@ -117,8 +122,9 @@ def va_cache(args) -> None:
     decode_epoch = decode_s / decode_n * epoch_windows
     cache_epoch = cache_s / cache_n * epoch_windows
     print(f'\nva-cache: {epoch_windows} training windows per epoch, '
-          f'{args.num_workers} workers, '
-          f'{torch.get_num_threads()} torch threads')
+          f'decoding with {args.num_workers} workers, cache with '
+          f'{cache_loader.num_workers}, {torch.get_num_threads()} torch '
+          'threads')
     print(f'  cache fill (one-off): {extract_s:.1f} s '
           f'({stats["windows"]} dense windows, {stats["videos"]} videos, '
           f'{stats["skipped"]} already cached)')

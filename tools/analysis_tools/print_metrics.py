@@ -8,6 +8,9 @@ scored each modality alone, ``audio`` and ``video``), one column per
 metric, then the confusion matrix of the fusion.
 
     python tools/analysis_tools/print_metrics.py work_dirs/avtca_synth
+
+Several paths print one table each (e.g. the valence/arousal models of
+``make demo-va``).
 """
 import argparse
 import glob
@@ -16,7 +19,8 @@ import os.path as osp
 from typing import Dict, List
 
 # column order; other scalar metrics follow in name order
-PREFERRED = ('war', 'uar', 'macro_f1', 'weighted_f1')
+PREFERRED = ('war', 'uar', 'macro_f1', 'weighted_f1', 'ccc_mean',
+             'ccc_valence', 'ccc_arousal')
 
 
 def latest_metrics_file(path: str) -> str:
@@ -77,20 +81,23 @@ def matrix_lines(matrix: List[List[int]]) -> List[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        'path', help='work dir of tools/test.py, or its metrics JSON')
+        'paths',
+        nargs='+',
+        help='work dir(s) of tools/test.py, or metrics JSON file(s)')
     args = parser.parse_args()
-    path = latest_metrics_file(args.path)
-    with open(path) as f:
-        metrics = json.load(f)
-    print(f'metrics of {path}\n')
-    print('\n'.join(metrics_table(metrics)))
-    matrices = [
-        k for k, v in metrics.items()
-        if k.endswith('confusion_matrix') and isinstance(v, list)
-    ]
-    for key in matrices:
-        print(f'\n{key}:\n')
-        print('\n'.join(matrix_lines(metrics[key])))
+    for i, given in enumerate(args.paths):
+        path = latest_metrics_file(given)
+        with open(path) as f:
+            metrics = json.load(f)
+        print(f'{chr(10) if i else ""}metrics of {path}\n')
+        print('\n'.join(metrics_table(metrics)))
+        matrices = [
+            k for k, v in metrics.items()
+            if k.endswith('confusion_matrix') and isinstance(v, list)
+        ]
+        for key in matrices:
+            print(f'\n{key}:\n')
+            print('\n'.join(matrix_lines(metrics[key])))
 
 
 if __name__ == '__main__':

@@ -61,6 +61,7 @@ class AVRegressor(BaseRecognizer):
         if freeze_encoders:
             for encoder in self.encoders().values():
                 encoder.requires_grad_(False)
+                encoder.eval()  # frozen BN statistics from the start
 
     def encoders(self) -> Dict[str, torch.nn.Module]:
         return {
