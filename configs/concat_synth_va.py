@@ -5,9 +5,7 @@
 # Valence is only visible and arousal only audible, so the baseline's
 # encoders learn one each. Stage 2 caches their features, stage 3 trains
 # JCA / JMT on the cache: configs/jca_synth_va.py, configs/jmt_synth_va.py.
-_base_ = [
-    './_base_/datasets/synthetic_va.py', './_base_/default_runtime.py'
-]
+_base_ = ['./_base_/datasets/synthetic_va.py', './_base_/default_runtime.py']
 
 model = dict(
     type='AVRegressor',

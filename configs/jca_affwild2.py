@@ -28,5 +28,4 @@ param_scheduler = [
 ]
 default_hooks = dict(
     checkpoint=dict(
-        interval=1, max_keep_ckpts=1, save_best='va/ccc_mean',
-        rule='greater'))
+        interval=1, max_keep_ckpts=1, save_best='va/ccc_mean', rule='greater'))

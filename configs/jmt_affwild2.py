@@ -27,10 +27,4 @@ optim_wrapper = dict(
         momentum=0.9,
         nesterov=True,
         weight_decay=1e-4))
-param_scheduler = [
-    dict(
-        type='StepLR',
-        step_size=40,
-        gamma=0.1,
-        by_epoch=True)
-]
+param_scheduler = [dict(type='StepLR', step_size=40, gamma=0.1, by_epoch=True)]

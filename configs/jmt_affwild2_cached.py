@@ -10,8 +10,7 @@ cached_pipeline = [
         targets=dict(gt_va='gt_va', va_mask='va_mask')),
 ]
 # features need no normalisation: the default preprocessor only stacks them
-model = dict(
-    visual_encoder=None, audio_encoder=None, data_preprocessor=None)
+model = dict(visual_encoder=None, audio_encoder=None, data_preprocessor=None)
 train_dataloader = dict(num_workers=2, dataset=dict(pipeline=cached_pipeline))
 val_dataloader = dict(num_workers=2, dataset=dict(pipeline=cached_pipeline))
 test_dataloader = val_dataloader

@@ -150,6 +150,5 @@ def test_jca_affwild2_decode_cache_and_heads(affwild2, tmp_path):
     jmt_cached = cached_config(tmp_path, 'jmt_affwild2_cached.py', root,
                                features)
     work = str(tmp_path / 'jmt')
-    python_tool(
-        'train.py', jmt_cached, '--work-dir', work, cwd=str(tmp_path))
+    python_tool('train.py', jmt_cached, '--work-dir', work, cwd=str(tmp_path))
     assert read_val_metrics(work, key='va/ccc_mean')[0]['step'] == 1

@@ -55,8 +55,8 @@ def test_concat_head_is_jmts_baseline():
     head = ConcatVAHead()
     assert sum(p.numel() for p in head.parameters()) == \
         1024 * 512 + 512 + 2 * (512 * 128 + 128 + 128 + 1) == 656386
-    out = head(dict(audio=torch.randn(3, 16, 512), video=torch.randn(3, 16,
-                                                                     512)))
+    out = head(
+        dict(audio=torch.randn(3, 16, 512), video=torch.randn(3, 16, 512)))
     assert out.shape == (3, 16, 2)
 
 
@@ -107,8 +107,7 @@ def test_av_regressor_encodes_sub_clips_and_freezes():
 def test_token_encoder_temporal_pool():
     enc = build(dict(small_encoder(), per_frame=True, temporal_pool='avg'))
     x = torch.randn(2, 3, 5, 32, 32)  # [N, C, T, H, W]
-    tokens = build(dict(small_encoder(), per_frame=True,
-                        temporal_pool=None))
+    tokens = build(dict(small_encoder(), per_frame=True, temporal_pool=None))
     tokens.load_state_dict(enc.state_dict())
     enc.eval(), tokens.eval()
     with torch.no_grad():

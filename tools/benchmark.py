@@ -91,9 +91,9 @@ def va_cache(args) -> None:
     torch.manual_seed(0)
 
     # fill the cache (one-off) from the train split's dense windows
-    feature_dir = next(
-        t['feature_dir'] for t in cached_cfg.train_dataloader.dataset.pipeline
-        if t['type'] == 'LoadSubClipFeatures')
+    feature_dir = next(t['feature_dir']
+                       for t in cached_cfg.train_dataloader.dataset.pipeline
+                       if t['type'] == 'LoadSubClipFeatures')
     dense = copy.deepcopy(decode_cfg.train_dataloader.dataset)
     dense.update(
         test_mode=True,

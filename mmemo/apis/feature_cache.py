@@ -108,8 +108,9 @@ def extract_sub_clip_features(model: torch.nn.Module,
         for vid in groups if vid in meta['videos'] and all(
             osp.exists(cache_path(out_dir, m, vid)) for m in modalities)
     }
-    pending = [i for vid, idx in groups.items() if vid not in done
-               for i in idx]
+    pending = [
+        i for vid, idx in groups.items() if vid not in done for i in idx
+    ]
     for modality in modalities:
         os.makedirs(osp.join(out_dir, modality), exist_ok=True)
     remaining = {vid: len(idx) for vid, idx in groups.items()}
@@ -165,8 +166,7 @@ def _write_video(out_dir: str, vid: str, buf: Dict, modalities: List[str],
         np.save(tmp, buf[m])
         os.replace(tmp, path)
     meta['videos'][vid] = dict(
-        num_frames=int(len(buf['covered'])),
-        covered=int(buf['covered'].sum()))
+        num_frames=int(len(buf['covered'])), covered=int(buf['covered'].sum()))
     _save_meta(out_dir, meta)
 
 

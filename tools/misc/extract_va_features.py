@@ -56,8 +56,7 @@ def split_dataset_cfg(cfg: Config, split: str) -> dict:
     """The split's dataset config, in test mode with the test pipeline."""
     dataset = copy.deepcopy(cfg[f'{split}_dataloader']['dataset'])
     dataset['test_mode'] = True
-    dataset['pipeline'] = copy.deepcopy(
-        cfg.test_dataloader.dataset.pipeline)
+    dataset['pipeline'] = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
     return dataset
 
 

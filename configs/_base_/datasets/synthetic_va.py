@@ -56,10 +56,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        split='train',
-        random_offset=True,
-        pipeline=train_pipeline,
-        **dataset))
+        split='train', random_offset=True, pipeline=train_pipeline, **dataset))
 val_dataloader = dict(
     batch_size=8,
     num_workers=2,

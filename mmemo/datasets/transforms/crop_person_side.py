@@ -34,8 +34,8 @@ class CropPersonSide(BaseTransform):
         if side not in ('left', 'right'):
             return results
         width = results['imgs'][0].shape[1]
-        half = slice(0, width // 2) if side == 'left' else slice(
-            width - width // 2, width)
-        results['imgs'] = [img[:, half] for img in results['imgs']]
+        half = width // 2
+        cols = slice(0, half) if side == 'left' else slice(width - half, width)
+        results['imgs'] = [img[:, cols] for img in results['imgs']]
         results['img_shape'] = results['imgs'][0].shape[:2]
         return results

@@ -8,6 +8,8 @@ from mmcv.transforms import BaseTransform
 from mmemo.registry import TRANSFORMS
 from ..errors import BadSampleError
 
+MODALITIES = ('video', 'audio')
+
 
 @TRANSFORMS.register_module()
 class LoadSubClipFeatures(BaseTransform):
@@ -33,7 +35,7 @@ class LoadSubClipFeatures(BaseTransform):
 
     def __init__(self,
                  feature_dir: str,
-                 modalities: Sequence[str] = ('video', 'audio')) -> None:
+                 modalities: Sequence[str] = MODALITIES) -> None:
         self.feature_dir = feature_dir
         self.modalities = tuple(modalities)
         self._arrays: Dict[str, np.ndarray] = {}  # open memmaps, per worker
@@ -68,8 +70,8 @@ class LoadSubClipFeatures(BaseTransform):
                     array.filename or results['video_id'],
                     f'the cache has {len(array)} frames, the window asks '
                     f'for frame {frames.max()}: stale cache?')
-            feats = np.asarray(
-                array[np.clip(frames, 0, None)], np.float32)  # [L, ...]
+            feats = np.asarray(array[np.clip(frames, 0, None)],
+                               np.float32)  # [L, ...]
             feats[frames < 0] = 0  # a window without any real target
             results[f'{modality}_feats'] = feats
         return results

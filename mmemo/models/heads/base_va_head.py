@@ -52,7 +52,8 @@ class BaseVAHead(BaseModule):
         init_cfg (dict or list, optional): Initialisation.
     """
 
-    def __init__(self, loss: ConfigType = dict(type='CCCLoss'),
+    def __init__(self,
+                 loss: ConfigType = dict(type='CCCLoss'),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.loss_module = MODELS.build(loss)
@@ -65,8 +66,7 @@ class BaseVAHead(BaseModule):
     def stack_targets(data_samples: SampleList) -> List[torch.Tensor]:
         """``gt_va`` ``[B, L, 2]`` and ``va_mask`` ``[B, L]`` of a batch."""
         gt = torch.stack([s.gt_va for s in data_samples])  # [B, L, 2]
-        mask = torch.stack([s.va_mask.bool()
-                            for s in data_samples])  # [B, L]
+        mask = torch.stack([s.va_mask.bool() for s in data_samples])  # [B, L]
         return gt, mask
 
     def loss(self, feats: Dict[str, torch.Tensor],

@@ -49,8 +49,8 @@ class AVRegressor(BaseRecognizer):
                 preprocessors=dict(video=stack, audio=stack))
         super().__init__(
             # no visual encoder: cached features pass through an Identity
-            backbone=in_own_scope(visual_encoder)
-            if visual_encoder else dict(type=torch.nn.Identity),
+            backbone=in_own_scope(visual_encoder) if visual_encoder else dict(
+                type=torch.nn.Identity),
             cls_head=fusion_head,
             train_cfg=train_cfg,
             test_cfg=test_cfg,
