@@ -1,15 +1,13 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 import csv
-import logging
 import os.path as osp
 from collections import Counter
 from typing import Callable, List, Optional, Sequence, Union
 
 from mmaction.datasets import BaseActionDataset
-from mmengine.logging import print_log
 
 from mmemo.registry import DATASETS
-from .errors import BadSampleError
+from .errors import BadSampleError, SkipsBadSamples
 from .media import check_file
 
 
@@ -20,7 +18,7 @@ def _subject(value: Union[str, int]) -> Union[str, int]:
 
 
 @DATASETS.register_module()
-class AVEmotionDataset(BaseActionDataset):
+class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
     """Audio-visual emotion samples listed in an annotation file.
 
     The base of the dataset-specific classes (which can also scan a released
@@ -252,30 +250,3 @@ class AVEmotionDataset(BaseActionDataset):
         for i, info in enumerate(data_list):
             info['sample_idx'] = i
         return data_list
-
-    def _handle_bad(self, bad: List[BadSampleError], when: str) -> None:
-        if not bad:
-            return
-        if self.on_bad_sample == 'error':
-            more = f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''
-            raise BadSampleError(bad[0].path, bad[0].problem + more)
-        for error in bad:
-            self.skipped[error.problem] += 1
-        shown = '; '.join(str(e) for e in bad[:5])
-        print_log(
-            f'{type(self).__name__}: skipped {len(bad)} bad sample(s) {when}'
-            f' (on_bad_sample="skip"): {shown}'
-            f'{" ..." if len(bad) > 5 else ""}',
-            logger='current',
-            level=logging.WARNING)
-
-    # ------------------------------------------------------------- loading
-    def prepare_data(self, idx: int):
-        """Run the pipeline; count and skip a bad sample when allowed."""
-        try:
-            return super().prepare_data(idx)
-        except BadSampleError as error:
-            if self.on_bad_sample == 'error' or self.test_mode:
-                raise
-            self._handle_bad([error], when='while loading')
-            return None  # mmengine's BaseDataset then draws another sample

@@ -9,7 +9,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmemo.registry import DATASETS
-from .errors import BadSampleError
+from .errors import BadSampleError, SkipsBadSamples
 from .media import check_file
 
 #: Label value of an unannotated frame (Aff-Wild2's convention), also used
@@ -30,7 +30,7 @@ def valid_va(labels: np.ndarray) -> np.ndarray:
 
 
 @DATASETS.register_module()
-class VASequenceDataset(BaseDataset):
+class VASequenceDataset(SkipsBadSamples, BaseDataset):
     """Windows of sub-clips over videos labelled per frame with valence and
     arousal: the sampling of JCA / JMT on Aff-Wild2.
 
@@ -225,22 +225,6 @@ class VASequenceDataset(BaseDataset):
         self.videos = videos
         return data_list
 
-    def _handle_bad(self, bad: List[BadSampleError], when: str) -> None:
-        if not bad:
-            return
-        if self.on_bad_sample == 'error':
-            more = f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''
-            raise BadSampleError(bad[0].path, bad[0].problem + more)
-        for error in bad:
-            self.skipped[error.problem] += 1
-        shown = '; '.join(str(e) for e in bad[:5])
-        print_log(
-            f'{type(self).__name__}: skipped {len(bad)} bad sample(s) {when}'
-            f' (on_bad_sample="skip"): {shown}'
-            f'{" ..." if len(bad) > 5 else ""}',
-            logger='current',
-            level=logging.WARNING)
-
     # ------------------------------------------------------------- loading
     def targets(self, video: dict, start: int, offset: int) -> np.ndarray:
         """Target frames of a window, -1 past the end of the video."""
@@ -279,16 +263,6 @@ class VASequenceDataset(BaseDataset):
         info.update(
             target_frames=targets, gt_va=gt, va_mask=mask, modality='AV')
         return info
-
-    def prepare_data(self, idx: int):
-        """Run the pipeline; count and skip a bad window when allowed."""
-        try:
-            return super().prepare_data(idx)
-        except BadSampleError as error:
-            if self.on_bad_sample == 'error' or self.test_mode:
-                raise
-            self._handle_bad([error], when='while loading')
-            return None  # mmengine's BaseDataset then draws another sample
 
     def annotated_frames(self) -> int:
         """Annotated frames of all videos (what a dense test covers)."""

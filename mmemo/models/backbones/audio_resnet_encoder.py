@@ -3,15 +3,14 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from mmemo.registry import MODELS
-from .tsav_weights import init_from_pretrained
+from .tsav_weights import TorchvisionLayoutEncoder
 
 
 @MODELS.register_module()
-class AudioResNet18Encoder(BaseModule):
+class AudioResNet18Encoder(TorchvisionLayoutEncoder):
     """TSAV's aural stream: torchvision's ResNet-18 on a log-mel image.
 
     The audio sub-clip encoder of JCA and JMT: torchvision's ``resnet18``
@@ -74,14 +73,6 @@ class AudioResNet18Encoder(BaseModule):
         self.layer3 = net.layer3
         self.layer4 = net.layer4
         self.out_channels = 512
-
-    def init_weights(self) -> None:
-        """Load ``Pretrained`` weights, or keep torchvision's init."""
-        cfg = self.init_cfg if isinstance(self.init_cfg, dict) else {}
-        if cfg.get('type') != 'Pretrained':
-            return super().init_weights()
-        init_from_pretrained(self, cfg, self.FIRST_CONV, self.TSAV_PREFIXES)
-        self._is_init = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Encode spectrograms.

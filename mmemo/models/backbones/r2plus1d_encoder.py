@@ -3,16 +3,15 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from torchvision.models.video.resnet import (BasicBlock, Conv2Plus1D,
                                              R2Plus1dStem, VideoResNet)
 
 from mmemo.registry import MODELS
-from .tsav_weights import init_from_pretrained
+from .tsav_weights import TorchvisionLayoutEncoder
 
 
 @MODELS.register_module()
-class R2Plus1D18Encoder(BaseModule):
+class R2Plus1D18Encoder(TorchvisionLayoutEncoder):
     """TSAV's visual stream: torchvision's R(2+1)D-18 on face sub-clips.
 
     The sub-clip encoder of JCA (T-BIOM) and JMT (``R2D1``): torchvision's
@@ -99,14 +98,6 @@ class R2Plus1D18Encoder(BaseModule):
         self.layer3 = net.layer3
         self.layer4 = net.layer4
         self.out_channels = 512
-
-    def init_weights(self) -> None:
-        """Load ``Pretrained`` weights, or keep torchvision's init."""
-        cfg = self.init_cfg if isinstance(self.init_cfg, dict) else {}
-        if cfg.get('type') != 'Pretrained':
-            return super().init_weights()
-        init_from_pretrained(self, cfg, self.FIRST_CONV, self.TSAV_PREFIXES)
-        self._is_init = True
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The layer-4 map.

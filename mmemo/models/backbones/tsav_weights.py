@@ -15,6 +15,7 @@ from typing import Dict, Optional, Sequence
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
+from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
 # Keys of a checkpoint's head: the encoders end before the classifier.
@@ -197,3 +198,25 @@ def init_from_pretrained(module: nn.Module, init_cfg: dict, first_conv: str,
         prefixes=prefixes,
         prefix=init_cfg.get('prefix'),
         strict=init_cfg.get('strict', True))
+
+
+class TorchvisionLayoutEncoder(BaseModule):
+    """Base of the encoders kept in torchvision's module layout, so that
+    TSAV, Kinetics or ImageNet weights load from a file.
+
+    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=None)`` loads
+    them with :func:`init_from_pretrained`; any other ``init_cfg`` (or none)
+    keeps torchvision's initialisation. Subclasses name their first conv
+    (``FIRST_CONV``) and the key prefixes tried in order
+    (``TSAV_PREFIXES``).
+    """
+    FIRST_CONV: str = ''
+    TSAV_PREFIXES: Sequence[str] = ('', )
+
+    def init_weights(self) -> None:
+        """Load ``Pretrained`` weights, or keep torchvision's init."""
+        cfg = self.init_cfg if isinstance(self.init_cfg, dict) else {}
+        if cfg.get('type') != 'Pretrained':
+            return super().init_weights()
+        init_from_pretrained(self, cfg, self.FIRST_CONV, self.TSAV_PREFIXES)
+        self._is_init = True
