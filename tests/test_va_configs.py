@@ -4,6 +4,7 @@ GRID clips: train JCA on decoded windows, write one prediction per annotated
 frame, cache the frozen encoders' features, get the same predictions from the
 cache, train JCA and JMT from it."""
 import os.path as osp
+import re
 from typing import Optional
 
 import numpy as np
@@ -145,6 +146,23 @@ def test_jca_affwild2_decode_cache_and_heads(affwild2, tmp_path):
     cached_metrics = read_test_metrics(cached_test)
     for key in ('va/ccc_valence', 'va/ccc_arousal', 'va/mae_mean'):
         assert cached_metrics[key] == pytest.approx(metrics[key], abs=1e-4)
+
+    # the benchmark trains the same head both ways and prints the ratio
+    bench = python_tool(
+        'benchmark.py',
+        'va-cache',
+        config,
+        jca_cached,
+        '--checkpoint',
+        checkpoint,
+        '--max-windows',
+        '2',
+        '--num-workers',
+        '0',
+        cwd=str(tmp_path)).stdout
+    assert '3 already cached' in bench
+    assert re.search(r'speed-up \(epoch from cache vs decoding\): [\d.]+x',
+                     bench)
 
     # JMT trains from the same cache
     jmt_cached = cached_config(tmp_path, 'jmt_affwild2_cached.py', root,
