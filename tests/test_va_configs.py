@@ -11,9 +11,12 @@ import numpy as np
 import pytest
 from helpers import (REPO, python_tool, read_test_metrics, read_val_metrics,
                      train_then_test)
-from va_fixtures import make_affwild2_tree
+from mmengine import DefaultScope
+from mmengine.config import Config
+from va_fixtures import make_affwild2_tree, make_recola_tree
 
 from mmemo.apis import load_cache_meta
+from mmemo.registry import DATASETS
 
 VAL_VIDEO = '2-25-360x288'
 
@@ -170,3 +173,38 @@ def test_jca_affwild2_decode_cache_and_heads(affwild2, tmp_path):
     work = str(tmp_path / 'jmt')
     python_tool('train.py', jmt_cached, '--work-dir', work, cwd=str(tmp_path))
     assert read_val_metrics(work, key='va/ccc_mean')[0]['step'] == 1
+
+
+def test_jca_recola_config_reads_the_release(tmp_path):
+    """configs/jca_recola.py on a RECOLA tree of real GRID clips: a
+    training window decodes to the model's shapes, the development
+    subject's dense windows cover each of its frames once."""
+    recola = make_recola_tree(str(tmp_path / 'recola'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'jca_recola.py'))
+    with DefaultScope.overwrite_default_scope('mmemo'):
+        train = DATASETS.build(
+            dict(
+                cfg.train_dataloader.dataset,
+                data_root=recola['root'],
+                subjects=[16]))
+        sample = train[0]
+        assert sample['inputs']['video'].shape == (16, 3, 8, 112, 112)
+        audio = sample['inputs']['audio']
+        assert audio.shape[:2] == (16, 1) and audio.shape[-1] == 64
+        assert sample['data_samples'].metainfo['video_id'] == 'P16'
+        dev = DATASETS.build(
+            dict(
+                cfg.val_dataloader.dataset,
+                data_root=recola['root'],
+                subjects=['P17'],
+                pipeline=[]))
+    frames = np.concatenate([
+        info['target_frames'][info['va_mask']]
+        for info in (dev.get_data_info(i) for i in range(len(dev)))
+    ])
+    assert sorted(frames) == list(range(recola['num_frames']))
+    # without the partition's subjects the config refuses to guess
+    with pytest.raises(Exception, match='subject'):
+        with DefaultScope.overwrite_default_scope('mmemo'):
+            DATASETS.build(
+                dict(cfg.val_dataloader.dataset, data_root=recola['root']))

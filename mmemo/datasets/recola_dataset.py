@@ -159,6 +159,11 @@ class RecolaDataset(VASequenceDataset):
 
     def _subjects(self, folder: str) -> List[str]:
         if self.subjects is not None:
+            if not self.subjects:
+                raise ValueError(
+                    f'{type(self).__name__}: `subjects` is empty: list the '
+                    'partition\'s subjects (the AVEC partitions are not part'
+                    ' of the RECOLA release), or None for every subject')
             return self.subjects
         stems = [
             osp.splitext(osp.basename(p))[0]
