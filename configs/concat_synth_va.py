@@ -5,13 +5,19 @@
 # Valence is only visible and arousal only audible, so the baseline's
 # encoders learn one each. Stage 2 caches their features, stage 3 trains
 # JCA / JMT on the cache: configs/jca_synth_va.py, configs/jmt_synth_va.py.
-_base_ = ['./_base_/datasets/synthetic_va.py', './_base_/default_runtime.py']
+_base_ = [
+    './_base_/models/jca.py', './_base_/datasets/synthetic_va.py',
+    './_base_/default_runtime.py'
+]
 
+# JCA's AVRegressor and input normalisation, with trainable small encoders
+# and the concat + FC head in place of TSAV's frozen ones and JCA's block
 model = dict(
-    type='AVRegressor',
+    freeze_encoders=False,
     # per-frame MMAction2 ResNet-18 cut after its second stage, max-pooled
     # over space (the mouth is a thin line) and over the sub-clip's frames
     visual_encoder=dict(
+        _delete_=True,
         type='TokenEncoder',
         backbone=dict(
             type='mmaction.ResNet',
@@ -28,6 +34,7 @@ model = dict(
     # the same two stages on the 1-channel log-mel image, averaged over
     # frequency and time (syllable rate and loudness are clip-level)
     audio_encoder=dict(
+        _delete_=True,
         type='TokenEncoder',
         backbone=dict(
             type='mmaction.ResNet',
@@ -42,21 +49,12 @@ model = dict(
         spatial_pool='avg',
         temporal_pool='avg'),
     fusion_head=dict(
+        _delete_=True,
         type='ConcatVAHead',
         audio_channels=128,
         video_channels=128,
         hidden=256,
-        dropout=0.3),
-    data_preprocessor=dict(
-        type='mmaction.MultiModalDataPreprocessor',
-        preprocessors=dict(
-            video=dict(
-                type='mmaction.ActionDataPreprocessor',
-                # JCA's Kinetics statistics
-                mean=[110.16, 100.73, 95.88],
-                std=[58.14, 56.36, 55.34],
-                format_shape='NCTHW'),
-            audio=dict(type='mmaction.ActionDataPreprocessor'))))
+        dropout=0.3))
 
 max_epochs = 16
 train_cfg = dict(
