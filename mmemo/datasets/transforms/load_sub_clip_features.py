@@ -7,6 +7,7 @@ from mmcv.transforms import BaseTransform
 
 from mmemo.registry import TRANSFORMS
 from ..errors import BadSampleError
+from .sample_sub_clips import fill_padding
 
 MODALITIES = ('video', 'audio')
 
@@ -20,9 +21,10 @@ class LoadSubClipFeatures(BaseTransform):
     per video and modality: row ``j`` is the feature of the sub-clip whose
     last frame is ``j``. The arrays are memory-mapped, so a window reads
     only its ``L`` rows. Padding targets (``-1``, past the video's end) get
-    the last real target's row, as :class:`SampleSubClips` gives them the
-    last real target's frames: a head then sees the same window from the
-    cache as from the decoded video.
+    the row of the nearest earlier real target (:func:`fill_padding`, as
+    :class:`SampleSubClips` and :class:`SubClipAudio` give them its frames
+    and audio): a head then sees the same window from the cache as from
+    the decoded video.
 
     Required keys: ``video_id``, ``target_frames``.
 
@@ -59,21 +61,17 @@ class LoadSubClipFeatures(BaseTransform):
         Returns:
             dict: The result dict.
         """
-        frames = np.asarray(results['target_frames'], np.int64)
-        real = frames[frames >= 0]
-        if len(real):  # padding repeats the last real sub-clip
-            frames = np.where(frames >= 0, frames, real[-1])
+        # padding repeats the last real sub-clip, exactly as decoding does
+        frames = fill_padding(results['target_frames'], results['video_id'])
         for modality in self.modalities:
             array = self._array(modality, results['video_id'])
-            if frames.max(initial=-1) >= len(array):
+            if frames.max() >= len(array):
                 raise BadSampleError(
                     array.filename or results['video_id'],
                     f'the cache has {len(array)} frames, the window asks '
                     f'for frame {frames.max()}: stale cache?')
-            feats = np.asarray(array[np.clip(frames, 0, None)],
-                               np.float32)  # [L, ...]
-            feats[frames < 0] = 0  # a window without any real target
-            results[f'{modality}_feats'] = feats
+            results[f'{modality}_feats'] = np.asarray(array[frames],
+                                                      np.float32)  # [L, ...]
         return results
 
     def __repr__(self) -> str:
