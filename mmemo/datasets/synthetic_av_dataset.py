@@ -1,11 +1,9 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 from typing import Callable, List, Optional, Sequence, Union
 
-from mmengine.dist import barrier, get_rank
-
 from mmemo.registry import DATASETS
 from .av_emotion_dataset import AVEmotionDataset
-from .synthetic import CLASSES, generate_categorical
+from .synthetic import CLASSES, generate_categorical, generate_on_rank0
 
 
 @DATASETS.register_module()
@@ -55,19 +53,18 @@ class SyntheticAVDataset(AVEmotionDataset):
         self.seed = seed
         self.audio = audio
         if generate:
-            self._generate(data_root, nproc)
+            generate_on_rank0(
+                generate_categorical,
+                data_root,
+                size=size,
+                seed=seed,
+                nproc=nproc)
         super().__init__(
             ann_file=ann_file,
             pipeline=pipeline,
             data_root=data_root,
             folds=folds,
             **kwargs)
-
-    def _generate(self, data_root: str, nproc: int) -> None:
-        if get_rank() == 0:
-            generate_categorical(
-                data_root, size=self.size, seed=self.seed, nproc=nproc)
-        barrier()
 
     def scan(self) -> list:
         """Read ``annotations.csv``; drop the wav unless ``audio='wav'``."""

@@ -1,11 +1,9 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 from typing import Callable, List, Union
 
-from mmengine.dist import barrier, get_rank
-
 from mmemo.registry import DATASETS
 from .affwild2_va_dataset import AffWild2VADataset
-from .synthetic import generate_dimensional
+from .synthetic import generate_dimensional, generate_on_rank0
 
 
 @DATASETS.register_module()
@@ -53,7 +51,12 @@ class SyntheticVADataset(AffWild2VADataset):
         self.seed = seed
         self.audio = audio
         if generate:
-            self._generate(data_root, nproc)
+            generate_on_rank0(
+                generate_dimensional,
+                data_root,
+                size=size,
+                seed=seed,
+                nproc=nproc)
         kwargs.setdefault('video_dirs', ('videos', ))
         kwargs.setdefault('video_exts', ('.mp4', ))
         super().__init__(
@@ -61,9 +64,3 @@ class SyntheticVADataset(AffWild2VADataset):
             pipeline=pipeline,
             audio_dir='audio' if audio == 'wav' else None,
             **kwargs)
-
-    def _generate(self, data_root: str, nproc: int) -> None:
-        if get_rank() == 0:
-            generate_dimensional(
-                data_root, size=self.size, seed=self.seed, nproc=nproc)
-        barrier()

@@ -16,6 +16,7 @@ import shutil
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.dist import barrier, get_rank
 from mmengine.utils import ProgressBar
 
 from .face import random_face_style
@@ -330,3 +331,21 @@ def run_jobs(func: Callable,
 def as_dict(params: Any) -> Dict[str, Any]:
     """A parameter dataclass as a JSON-friendly dict."""
     return round_floats(dataclasses.asdict(params))
+
+
+def generate_on_rank0(generate: Callable, out_dir: str, **kwargs) -> None:
+    """Run a generator on rank 0 while the other ranks wait.
+
+    The synthetic datasets write their set on first use; under torchrun
+    only rank 0 writes, the others find the finished folder after the
+    barrier (a no-op without a process group).
+
+    Args:
+        generate (callable): ``generate_categorical`` or
+            ``generate_dimensional``.
+        out_dir (str): Output folder.
+        **kwargs: The generator's arguments (``size``, ``seed``, ...).
+    """
+    if get_rank() == 0:
+        generate(out_dir, **kwargs)
+    barrier()
