@@ -10,7 +10,7 @@ import numpy as np
 from mmemo.registry import DATASETS
 from .errors import BadSampleError
 from .media import open_container
-from .va_sequence_dataset import VASequenceDataset
+from .va_sequence_dataset import UNANNOTATED, VASequenceDataset
 
 #: Suffixes of the annotation files of videos with several subjects.
 SUBJECT_SUFFIXES = ('_left', '_right', '_main')
@@ -38,6 +38,31 @@ def _first_bad_line(lines: List[str]) -> str:
             return f'line {number}: expected "valence,arousal" numbers, ' \
                 f'got {line!r}'
     return 'cannot be parsed'
+
+
+def va_annotation_text(values: np.ndarray,
+                       valid: np.ndarray,
+                       header: Optional[Sequence[str]] = None) -> str:
+    """The text of an Aff-Wild2 VA file (what :func:`read_va_annotation`
+    reads): the header, then one line per frame, 6 decimals, ``-5`` in
+    every column of a frame that is not valid.
+
+    Args:
+        values (np.ndarray): ``[T, D]`` values per frame.
+        valid (np.ndarray): ``[T]`` bool, the frames that have values.
+        header (sequence of str, optional): Column names; None =
+            ``valence,arousal``.
+
+    Returns:
+        str: The file's text.
+    """
+    missing = ','.join([f'{UNANNOTATED:g}'] * values.shape[1])  # -5,-5
+    lines = [VA_HEADER if header is None else ','.join(header)]
+    lines += [
+        ','.join(f'{x:.6f}' for x in row) if ok else missing
+        for row, ok in zip(values, valid)
+    ]
+    return '\n'.join(lines) + '\n'
 
 
 def read_va_annotation(path: str) -> np.ndarray:

@@ -27,6 +27,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from ..affwild2_va_dataset import va_annotation_text
 from .common import (STREAM_AUDIO, STREAM_CLIP, STREAM_LABELS, STREAM_PIXELS,
                      MediaParams, finish_out_dir, plan_actors, prepare_out_dir,
                      resolve_params, rng_for, run_jobs, set_meta)
@@ -304,14 +305,10 @@ def annotation_text(valence: np.ndarray, arousal: np.ndarray,
     Returns:
         str: The file's text.
     """
-    missing = np.zeros(len(valence), bool)
+    valid = np.ones(len(valence), bool)
     for start, end in unannotated:
-        missing[start:end] = True
-    lines = ['valence,arousal']
-    for v, a, m in zip(valence, arousal, missing):
-        lines.append(
-            f'{UNANNOTATED},{UNANNOTATED}' if m else f'{v:.6f},{a:.6f}')
-    return '\n'.join(lines) + '\n'
+        valid[start:end] = False
+    return va_annotation_text(np.stack([valence, arousal], 1), valid)
 
 
 def render_frames(video: Dict, valence: Sequence[np.ndarray],

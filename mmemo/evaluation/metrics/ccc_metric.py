@@ -10,6 +10,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from mmemo.datasets.affwild2_va_dataset import va_annotation_text
 from mmemo.evaluation.functional import concordance_cc
 from mmemo.registry import METRICS
 
@@ -256,14 +257,13 @@ class CCCMetric(BaseMetric):
                 raise ValueError(
                     f'video {video_id!r} has no num_frames: cannot write '
                     'its prediction file')
-            # -5 is the annotation files' "no value"
-            lines = [','.join(['-5'] * len(self.dims))] * num_frames
-            for frame, values in zip(video['frames'], video['pred']):
-                lines[frame] = ','.join(f'{v:.6f}' for v in values)
+            values = np.zeros((num_frames, len(self.dims)))  # [T, D]
+            predicted = np.zeros(num_frames, bool)  # [T]
+            values[video['frames']] = video['pred']
+            predicted[video['frames']] = True
             with open(osp.join(self.prediction_dir, f'{video_id}.txt'),
                       'w') as f:
-                f.write(','.join(self.dims) + '\n')
-                f.write(''.join(line + '\n' for line in lines))
+                f.write(va_annotation_text(values, predicted, self.dims))
             written += len(video['frames'])
             total += num_frames
         print_log(
