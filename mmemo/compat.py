@@ -32,6 +32,9 @@ ran are listed in :data:`APPLIED`.
 |                     | ``device_ids`` to DDP                            |
 | ``test_metrics_     | every rank of a distributed test writes the same |
 | dump``              | metrics JSON file at once                        |
+| ``multimodal_       | with ``transformers`` installed (mmemo's text    |
+| without_timm``      | encoder) but no ``timm``, ``import               |
+|                     | mmaction.models`` fails in VindLU                |
 +---------------------+--------------------------------------------------+
 
 Checkpoint policy (stricter than mmengine main, which simply turns
@@ -607,6 +610,31 @@ def patch_test_metrics_dump() -> bool:
     return True
 
 
+# ---------------------------------------------------------------------------
+# mmaction2 1.2.0: VindLU needs timm, but only transformers is checked
+# ---------------------------------------------------------------------------
+def skip_multimodal_without_timm() -> bool:
+    """Keep ``import mmaction.models`` working without ``timm``.
+
+    mmaction2 imports its VindLU models as soon as ``transformers>=4.28`` is
+    installed (``mmaction.utils.dependency.WITH_MULTIMODAL``), and they
+    import ``timm``, which neither mmaction2 nor mmemo requires. With
+    ``transformers`` (mmemo's optional text encoder) but no ``timm``, the
+    flag is turned off before ``mmaction.models`` is imported, so mmaction2
+    registers its placeholders for the VindLU models instead (building one
+    says what to install).
+    """
+    if importlib.util.find_spec('timm') is not None:
+        return False
+    from mmaction.utils import dependency
+    if not dependency.WITH_MULTIMODAL or \
+            'mmaction.models.multimodal' in sys.modules:
+        return False
+    dependency.WITH_MULTIMODAL = False
+    _record('multimodal_without_timm')
+    return True
+
+
 def apply() -> List[str]:
     """Apply every shim that the installed stack needs (idempotent).
 
@@ -623,6 +651,7 @@ def apply() -> List[str]:
     patch_checkpoint_loading()
     patch_cpu_distributed()
     patch_test_metrics_dump()
+    skip_multimodal_without_timm()
     return list(APPLIED)
 
 
