@@ -3,6 +3,7 @@ from .affwild2_va_dataset import AffWild2VADataset
 from .av_emotion_dataset import AVEmotionDataset
 from .crema_d_dataset import CremaDDataset
 from .errors import BadSampleError
+from .mosei_dataset import MoseiDataset
 from .ravdess_dataset import RavdessDataset
 from .recola_dataset import RecolaDataset
 from .synthetic_av_dataset import SyntheticAVDataset
@@ -13,6 +14,6 @@ from .va_sequence_dataset import VASequenceDataset
 
 __all__ = [
     'AVEmotionDataset', 'AffWild2VADataset', 'BadSampleError', 'CremaDDataset',
-    'RavdessDataset', 'RecolaDataset', 'SyntheticAVDataset',
+    'MoseiDataset', 'RavdessDataset', 'RecolaDataset', 'SyntheticAVDataset',
     'SyntheticVADataset', 'ToyAVDataset', 'VASequenceDataset'
 ]

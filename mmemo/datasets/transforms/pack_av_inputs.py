@@ -40,6 +40,10 @@ class PackAVInputs(BaseTransform):
             va_mask='va_mask')``. Defaults to ``{}``.
         meta_keys (sequence of str): Results keys copied into the
             metainfo when present.
+        one_clip (sequence of str): Inputs (names) given a leading clip
+            axis of 1, ``[T, D]`` -> ``[1, T, D]``: per-frame feature
+            sequences (e.g. MOSEI's FACET frames) for ``AVRecognizer``,
+            whose inputs are ``[B, clips, ...]``. Defaults to ``()``.
     """
 
     def __init__(
@@ -50,12 +54,14 @@ class PackAVInputs(BaseTransform):
                                     'sample_idx', 'av_window', 'audio_window',
                                     'video_window', 'face_fallback_frames',
                                     'video_id', 'target_frames', 'num_frames',
-                                    'frame_dir')
+                                    'frame_dir'),
+        one_clip: Sequence[str] = ()
     ) -> None:
         self.inputs = dict(video='imgs', audio='audio') \
             if inputs is None else dict(inputs)
         self.targets = dict(targets or {})
         self.meta_keys = tuple(meta_keys)
+        self.one_clip = tuple(one_clip)
 
     @staticmethod
     def _audio_layout(audio: torch.Tensor) -> torch.Tensor:
@@ -87,8 +93,12 @@ class PackAVInputs(BaseTransform):
             tensor = to_tensor(np.ascontiguousarray(value))
             # the layout is for the decoded audio (key 'audio'); features
             # read from a cache ('audio_feats', [L, D]) are packed as they are
-            inputs[name] = self._audio_layout(tensor) \
-                if key == 'audio' else tensor
+            if name in self.one_clip:
+                inputs[name] = tensor[None]  # [1, T, D]
+            elif key == 'audio':
+                inputs[name] = self._audio_layout(tensor)
+            else:
+                inputs[name] = tensor
         data_sample = ActionDataSample()
         if 'label' in results:
             data_sample.set_gt_label(results['label'])
@@ -104,4 +114,5 @@ class PackAVInputs(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(inputs={self.inputs}, '
-                f'targets={self.targets}, meta_keys={self.meta_keys})')
+                f'targets={self.targets}, meta_keys={self.meta_keys}, '
+                f'one_clip={self.one_clip})')

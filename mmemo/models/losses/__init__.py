@@ -1,4 +1,5 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 from .ccc_loss import CCCLoss
+from .sentiment_emotion_loss import SentimentEmotionLoss
 
-__all__ = ['CCCLoss']
+__all__ = ['CCCLoss', 'SentimentEmotionLoss']
