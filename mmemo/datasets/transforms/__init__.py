@@ -7,6 +7,7 @@ from .face_crop import FaceCrop
 from .kaldi_fbank import KaldiFbank
 from .load_audio import LoadAudio
 from .load_face_frames import LoadFaceFrames
+from .load_sequence_features import LoadSequenceFeatures
 from .load_sub_clip_features import LoadSubClipFeatures
 from .log_mel_spectrogram import LogMelSpectrogram
 from .mfcc import MFCC
@@ -20,8 +21,8 @@ from .sub_clip_audio import SubClipAudio
 
 __all__ = [
     'AVClipWindow', 'AVDecode', 'AVInit', 'CropPersonSide', 'FaceCrop',
-    'KaldiFbank', 'LoadAudio', 'LoadFaceFrames', 'LoadSubClipFeatures',
-    'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs',
-    'RandomRotation', 'SampleAlignedAudio', 'SampleSubClips', 'SpecAugment',
-    'SubClipAudio'
+    'KaldiFbank', 'LoadAudio', 'LoadFaceFrames', 'LoadSequenceFeatures',
+    'LoadSubClipFeatures', 'LogMelSpectrogram', 'MFCC', 'NormalizeAudio',
+    'PackAVInputs', 'RandomRotation', 'SampleAlignedAudio', 'SampleSubClips',
+    'SpecAugment', 'SubClipAudio'
 ]

@@ -5,8 +5,9 @@ from .concat_va_head import ConcatVAHead
 from .jca_cam_head import JCACAMHead
 from .jca_head import JCAHead
 from .jmt_head import JMTHead
+from .maven_head import MAVENHead
 
 __all__ = [
     'AVTCAHead', 'BaseVAHead', 'ConcatVAHead', 'JCACAMHead', 'JCAHead',
-    'JMTHead', 'VARegressor'
+    'JMTHead', 'MAVENHead', 'VARegressor'
 ]

@@ -1,5 +1,5 @@
 # Copyright (c) mmemo contributors. All rights reserved.
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
@@ -7,6 +7,10 @@ from mmaction.utils import ConfigType, SampleList
 from mmengine.model import BaseModule
 
 from mmemo.registry import MODELS
+
+#: Data-sample fields (and ``feats`` entries) named ``<stream>`` + this
+#: suffix hold a stream's key-padding mask, bool ``[B, N]``, True = pad.
+PADDING_MASK_SUFFIX = '_padding_mask'
 
 
 class VARegressor(nn.Module):
@@ -46,6 +50,13 @@ class BaseVAHead(BaseModule):
     ``[L, 2]`` and ``va_mask`` ``[L]`` (False = unannotated or padding);
     predictions go to ``pred_va`` ``[L, 2]``.
 
+    Streams may come with key-padding masks: every data-sample field named
+    ``<stream>_padding_mask`` (bool ``[N]``, True = a padded token, packed
+    e.g. by ``PackAVInputs(targets=dict(text_padding_mask=...))``) is
+    stacked into ``feats['<stream>_padding_mask']`` ``[B, N]`` before
+    :meth:`forward` (:meth:`with_padding_masks`); heads that do not read
+    them ignore the extra entries.
+
     Args:
         loss (dict): The loss, called as ``loss(pred, target, mask)``.
             Defaults to ``dict(type='CCCLoss')``.
@@ -63,6 +74,36 @@ class BaseVAHead(BaseModule):
         raise NotImplementedError
 
     @staticmethod
+    def with_padding_masks(
+            feats: Dict[str, torch.Tensor],
+            data_samples: Optional[SampleList]) -> Dict[str, torch.Tensor]:
+        """Add the samples' ``<stream>_padding_mask`` fields to ``feats``.
+
+        Args:
+            feats (dict): The stream features ``[B, N, ...]``.
+            data_samples (list, optional): The batch's data samples.
+
+        Returns:
+            dict: ``feats`` (a copy when masks were added) with
+            ``<stream>_padding_mask`` bool ``[B, N]`` per masked stream;
+            entries already in ``feats`` are kept.
+        """
+        if not data_samples:
+            return feats
+        keys = [
+            k for k in data_samples[0].keys()
+            if k.endswith(PADDING_MASK_SUFFIX) and k not in feats
+        ]
+        if not keys:
+            return feats
+        device = next(iter(feats.values())).device
+        feats = dict(feats)
+        for key in keys:
+            feats[key] = torch.stack([s.get(key).bool() for s in data_samples
+                                      ]).to(device)  # [B, N]
+        return feats
+
+    @staticmethod
     def stack_targets(data_samples: SampleList) -> List[torch.Tensor]:
         """``gt_va`` ``[B, L, 2]`` and ``va_mask`` ``[B, L]`` of a batch."""
         gt = torch.stack([s.gt_va for s in data_samples])  # [B, L, 2]
@@ -72,14 +113,14 @@ class BaseVAHead(BaseModule):
     def loss(self, feats: Dict[str, torch.Tensor],
              data_samples: SampleList) -> dict:
         """The loss of a batch."""
-        pred = self(feats)  # [B, L, 2]
+        pred = self(self.with_padding_masks(feats, data_samples))  # [B,L,2]
         gt, mask = self.stack_targets(data_samples)
         return dict(loss_ccc=self.loss_module(pred, gt.to(pred), mask))
 
     def predict(self, feats: Dict[str, torch.Tensor],
                 data_samples: SampleList) -> SampleList:
         """Set ``pred_va`` ``[L, 2]`` on each sample."""
-        pred = self(feats)  # [B, L, 2]
+        pred = self(self.with_padding_masks(feats, data_samples))  # [B,L,2]
         for sample, value in zip(data_samples, pred):
             sample.set_field(value.float(), 'pred_va')
         return data_samples

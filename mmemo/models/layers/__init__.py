@@ -2,6 +2,7 @@
 from .attention_pool import AdditiveAttentionPool
 from .cross_attention import CrossAttention
 from .joint_cross_attention import DenseCoAttention, JointCrossAttention
+from .polar import angular_difference, to_va, va_to_polar
 from .positional_encoding import (SinusoidalPositionalEncoding,
                                   sinusoidal_positions)
 from .temporal_reduce import TemporalReduce
@@ -10,5 +11,6 @@ from .transformer_layer import TransformerEncoderLayer
 __all__ = [
     'AdditiveAttentionPool', 'CrossAttention', 'DenseCoAttention',
     'JointCrossAttention', 'SinusoidalPositionalEncoding', 'TemporalReduce',
-    'TransformerEncoderLayer', 'sinusoidal_positions'
+    'TransformerEncoderLayer', 'angular_difference', 'sinusoidal_positions',
+    'to_va', 'va_to_polar'
 ]
