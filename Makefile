@@ -37,8 +37,8 @@ demo-va: install
 	$(PY) tools/train.py configs/concat_synth_va.py --work-dir work_dirs/concat_synth_va
 	$(PY) tools/test.py configs/concat_synth_va.py "$$(cat work_dirs/concat_synth_va/last_checkpoint)" --work-dir work_dirs/concat_synth_va/test
 	$(PY) tools/misc/extract_va_features.py configs/concat_synth_va.py "$$(cat work_dirs/concat_synth_va/last_checkpoint)" --out $(VA_FEATURES)
-	for head in jca jmt; do \
+	for head in jca jmt maven; do \
 	  $(PY) tools/train.py configs/$${head}_synth_va.py --work-dir work_dirs/$${head}_synth_va && \
 	  $(PY) tools/test.py configs/$${head}_synth_va.py "$$(cat work_dirs/$${head}_synth_va/last_checkpoint)" --work-dir work_dirs/$${head}_synth_va/test || exit 1; \
 	done
-	$(PY) tools/analysis_tools/print_metrics.py work_dirs/concat_synth_va/test work_dirs/jca_synth_va/test work_dirs/jmt_synth_va/test
+	$(PY) tools/analysis_tools/print_metrics.py work_dirs/concat_synth_va/test work_dirs/jca_synth_va/test work_dirs/jmt_synth_va/test work_dirs/maven_synth_va/test

@@ -13,6 +13,7 @@ from .log_mel_spectrogram import LogMelSpectrogram
 from .mfcc import MFCC
 from .normalize_audio import NormalizeAudio
 from .pack_av_inputs import PackAVInputs
+from .per_frame import PerFrame
 from .random_rotation import RandomRotation
 from .sample_aligned_audio import SampleAlignedAudio
 from .sample_sub_clips import SampleSubClips
@@ -23,6 +24,6 @@ __all__ = [
     'AVClipWindow', 'AVDecode', 'AVInit', 'CropPersonSide', 'FaceCrop',
     'KaldiFbank', 'LoadAudio', 'LoadFaceFrames', 'LoadSequenceFeatures',
     'LoadSubClipFeatures', 'LogMelSpectrogram', 'MFCC', 'NormalizeAudio',
-    'PackAVInputs', 'RandomRotation', 'SampleAlignedAudio', 'SampleSubClips',
-    'SpecAugment', 'SubClipAudio'
+    'PackAVInputs', 'PerFrame', 'RandomRotation', 'SampleAlignedAudio',
+    'SampleSubClips', 'SpecAugment', 'SubClipAudio'
 ]

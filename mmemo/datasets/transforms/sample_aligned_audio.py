@@ -31,6 +31,11 @@ class SampleAlignedAudio(BaseTransform):
         duration (float, optional): Force the output to this many seconds
             (crop or pad, keeping the window's start); None keeps the
             window's length. Defaults to None.
+        offset (float): Seconds by which the window's start moves later
+            (its end stays, unless ``duration`` is given). E.g. MSAF and
+            CFN-SR read 2.45 s from 0.5 s into the clip: ``window='clip'``
+            over the whole video, ``offset=0.5, duration=2.45``.
+            Defaults to 0.
         pad_mode (str): ``'zero'`` or ``'edge'`` (repeat the nearest
             sample) for the uncovered parts. Defaults to ``'zero'``.
     """
@@ -38,11 +43,13 @@ class SampleAlignedAudio(BaseTransform):
     def __init__(self,
                  window: str = 'auto',
                  duration: Optional[float] = None,
-                 pad_mode: str = 'zero') -> None:
+                 pad_mode: str = 'zero',
+                 offset: float = 0.) -> None:
         assert window in ('auto', 'clip', 'frames'), window
         assert pad_mode in ('zero', 'edge'), pad_mode
         self.window = window
         self.duration = duration
+        self.offset = offset
         self.pad_mode = pad_mode
 
     def transform(self, results: Dict) -> Dict:
@@ -68,6 +75,7 @@ class SampleAlignedAudio(BaseTransform):
             start, end = video_window
         else:
             start, end = results['av_window']
+        start += self.offset
         if self.duration is not None:
             end = start + self.duration
         # sample positions of the window in the audio track
@@ -95,4 +103,5 @@ class SampleAlignedAudio(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(window={self.window!r}, '
-                f'duration={self.duration}, pad_mode={self.pad_mode!r})')
+                f'duration={self.duration}, pad_mode={self.pad_mode!r}, '
+                f'offset={self.offset})')

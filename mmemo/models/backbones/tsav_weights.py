@@ -10,7 +10,7 @@ cannot be checked offline, so they are configurable, and by default the
 first of a list of known layouts that fits is used.
 """
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -127,16 +127,17 @@ def load_tsav_weights(module: nn.Module,
                       first_conv: str,
                       prefixes: Sequence[str],
                       prefix: Optional[str] = None,
-                      strict: bool = True) -> str:
+                      strict: bool = True,
+                      key_map: Optional[Callable[[str], str]] = None) -> str:
     """Load a TSAV-style (or plain torchvision) checkpoint into an encoder.
 
     The encoder's parameter names must be those of the torchvision network
     it rebuilds (``stem.0.weight``, ``layer1.0.conv1.0.0.weight``, ...).
-    Steps: read with ``weights_only=True`` and strip ``module.``; keep the
-    keys under ``prefix`` (or the first of ``prefixes`` that holds
-    ``first_conv``) without it; drop the classifier (``fc.*``); fit the
-    stem conv's input channels (:func:`adapt_first_conv`); load with
-    mmengine's ``load_state_dict``.
+    Steps: read with ``weights_only=True`` and strip ``module.``; rename
+    the keys with ``key_map`` (if given); keep the keys under ``prefix``
+    (or the first of ``prefixes`` that holds ``first_conv``) without it;
+    drop the classifier (``fc.*``); fit the stem conv's input channels
+    (:func:`adapt_first_conv`); load with mmengine's ``load_state_dict``.
 
     Args:
         module (nn.Module): The encoder.
@@ -150,11 +151,18 @@ def load_tsav_weights(module: nn.Module,
         strict (bool): Fail on missing or unexpected keys (beyond the
             dropped classifier). Defaults to True: a frozen encoder left
             partly random would fail silently.
+        key_map (callable, optional): Renames every checkpoint key (after
+            ``module.`` is stripped, before the prefix is looked for) into
+            the module's layout, e.g. Hara's 3D-ResNeXt names into
+            MMAction2's (:func:`.resnext3d.hara_to_mmaction`). Defaults to
+            None (the keys are the module's own).
 
     Returns:
         str: The prefix used.
     """
     state_dict = read_state_dict(checkpoint)
+    if key_map is not None:
+        state_dict = {key_map(k): v for k, v in state_dict.items()}
     if prefix is not None:
         # the keys lost their `module.`, so a prefix copied from them too
         while prefix.startswith('module.'):
@@ -180,8 +188,12 @@ def load_tsav_weights(module: nn.Module,
     return prefix
 
 
-def init_from_pretrained(module: nn.Module, init_cfg: dict, first_conv: str,
-                         prefixes: Sequence[str]) -> None:
+def init_from_pretrained(
+        module: nn.Module,
+        init_cfg: dict,
+        first_conv: str,
+        prefixes: Sequence[str],
+        key_map: Optional[Callable[[str], str]] = None) -> None:
     """Run :func:`load_tsav_weights` for a ``Pretrained`` ``init_cfg``.
 
     Args:
@@ -190,6 +202,7 @@ def init_from_pretrained(module: nn.Module, init_cfg: dict, first_conv: str,
             prefix=None, strict=True)``.
         first_conv (str): See :func:`load_tsav_weights`.
         prefixes (Sequence[str]): See :func:`load_tsav_weights`.
+        key_map (callable, optional): See :func:`load_tsav_weights`.
     """
     load_tsav_weights(
         module,
@@ -197,7 +210,8 @@ def init_from_pretrained(module: nn.Module, init_cfg: dict, first_conv: str,
         first_conv=first_conv,
         prefixes=prefixes,
         prefix=init_cfg.get('prefix'),
-        strict=init_cfg.get('strict', True))
+        strict=init_cfg.get('strict', True),
+        key_map=key_map)
 
 
 class TorchvisionLayoutEncoder(BaseModule):

@@ -1,6 +1,7 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 from .avtca_head import AVTCAHead
 from .base_va_head import BaseVAHead, VARegressor
+from .cfnsr_head import CFNSRHead
 from .concat_va_head import ConcatVAHead
 from .jca_cam_head import JCACAMHead
 from .jca_head import JCAHead
@@ -8,6 +9,6 @@ from .jmt_head import JMTHead
 from .maven_head import MAVENHead
 
 __all__ = [
-    'AVTCAHead', 'BaseVAHead', 'ConcatVAHead', 'JCACAMHead', 'JCAHead',
-    'JMTHead', 'MAVENHead', 'VARegressor'
+    'AVTCAHead', 'BaseVAHead', 'CFNSRHead', 'ConcatVAHead', 'JCACAMHead',
+    'JCAHead', 'JMTHead', 'MAVENHead', 'VARegressor'
 ]

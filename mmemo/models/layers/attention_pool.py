@@ -20,16 +20,20 @@ class AdditiveAttentionPool(nn.Module):
         x_dim (int): Size of the position features.
         g_dim (int, optional): Size of the guide; None for no guide.
         hidden (int): Hidden size. Defaults to 128.
+        score_bias (bool): Give ``w`` a bias, as CFN-SR's code does (it
+            shifts every score alike, so the weights do not change; it only
+            counts as a parameter). Defaults to False.
     """
 
     def __init__(self,
                  x_dim: int,
                  g_dim: Optional[int] = None,
-                 hidden: int = 128) -> None:
+                 hidden: int = 128,
+                 score_bias: bool = False) -> None:
         super().__init__()
         self.x_proj = nn.Linear(x_dim, hidden)
         self.g_proj = nn.Linear(g_dim, hidden, bias=False) if g_dim else None
-        self.score = nn.Linear(hidden, 1, bias=False)
+        self.score = nn.Linear(hidden, 1, bias=score_bias)
 
     def forward(
         self,
