@@ -45,6 +45,9 @@ arrays, scalars and dtypes, and ``HistoryBuffer``, whose pickled state is
 reduced to arrays). Resuming from the run's own ``work_dir`` may fall back to
 full unpickling for older checkpoints. Anything else that would need to run
 code while unpickling is refused with :class:`UnsafeCheckpointError`.
+URLs are downloaded resumably into the torch hub cache, and a file or URL
+named ``...-<sha256 prefix>.pth`` must match that hash
+(:mod:`mmemo.utils.hub`).
 """
 import contextvars
 import functools
@@ -393,26 +396,17 @@ def safe_torch_load(f, map_location=None, source: Optional[str] = None):
 
 
 def load_from_local(filename: str, map_location=None):
-    """mmengine's local-file checkpoint loader under the mmemo policy."""
+    """mmengine's local-file checkpoint loader under the mmemo policy.
+
+    A name ending in ``-<sha256 prefix>.pth`` is checked against the file
+    (:func:`mmemo.utils.hub.verify_checkpoint_hash`).
+    """
+    from mmemo.utils.hub import verify_checkpoint_hash
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    verify_checkpoint_hash(filename)
     return safe_torch_load(filename, map_location, source=filename)
-
-
-def _download_to_hub_cache(url: str, model_dir: Optional[str],
-                           progress: bool) -> str:
-    from urllib.parse import urlparse
-
-    import torch
-    if model_dir is None:
-        model_dir = osp.join(torch.hub.get_dir(), 'checkpoints')
-    os.makedirs(model_dir, exist_ok=True)
-    cached_file = osp.join(model_dir, osp.basename(urlparse(url).path))
-    if not osp.exists(cached_file):
-        sys.stderr.write(f'Downloading: "{url}" to {cached_file}\n')
-        torch.hub.download_url_to_file(url, cached_file, None, progress)
-    return cached_file
 
 
 def load_from_http(filename: str,
@@ -421,19 +415,22 @@ def load_from_http(filename: str,
                    progress: bool = os.isatty(0)):
     """mmengine's URL checkpoint loader under the mmemo policy.
 
-    Downloads into the torch hub cache (rank 0 first, as mmengine does) and
-    unpickles with ``weights_only=True``; torch's own
+    Downloads into the torch hub cache (rank 0 first, as mmengine does),
+    resumably and hash-checked (:func:`mmemo.utils.hub.download_checkpoint`),
+    and unpickles with ``weights_only=True``; torch's own
     ``load_state_dict_from_url`` would unpickle it fully.
     """
     import torch
     from mmengine.dist import get_dist_info
+
+    from mmemo.utils.hub import download_checkpoint
     rank, world_size = get_dist_info()
     if rank == 0:
-        cached = _download_to_hub_cache(filename, model_dir, progress)
+        cached = download_checkpoint(filename, model_dir, progress)
     if world_size > 1:
         torch.distributed.barrier()
         if rank > 0:
-            cached = _download_to_hub_cache(filename, model_dir, progress)
+            cached = download_checkpoint(filename, model_dir, progress)
     return safe_torch_load(cached, map_location, source=filename)
 
 

@@ -1,15 +1,12 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 """Packaging: pins, the wheel's `.mim` folder, and `mim train/test mmemo`."""
-import glob
 import os
 import os.path as osp
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
 
-import pytest
 from helpers import REPO, read_test_metrics, read_val_metrics, run
 
 PINNED = {
@@ -47,31 +44,6 @@ def test_installed_stack_matches_the_pins():
     from importlib.metadata import version
     for name, pinned in PINNED.items():
         assert version(name).split('+')[0] == pinned
-
-
-@pytest.fixture(scope='module')
-def wheel_install(tmp_path_factory):
-    """mmemo's wheel, built from a copy of the checkout, installed in a
-    target folder (the editable install of the test environment stays)."""
-    tmp = tmp_path_factory.mktemp('wheel')
-    src = tmp / 'src'
-    ignore = shutil.ignore_patterns('.git', '.venv', '.mim', '*.egg-info',
-                                    '__pycache__', 'work_dirs', 'build',
-                                    'dist', '.pytest_cache')
-    shutil.copytree(REPO, src, ignore=ignore, symlinks=True)
-    run([
-        sys.executable, '-m', 'pip', 'wheel', '--no-deps',
-        '--no-build-isolation', '-w',
-        str(tmp / 'dist'),
-        str(src)
-    ])
-    wheel = glob.glob(str(tmp / 'dist' / 'mmemo-*.whl'))[0]
-    target = tmp / 'site'
-    run([
-        sys.executable, '-m', 'pip', 'install', '--no-deps', '--target',
-        str(target), wheel
-    ])
-    return wheel, str(target)
 
 
 def test_wheel_contents(wheel_install):
