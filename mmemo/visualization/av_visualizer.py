@@ -1,4 +1,6 @@
 # Copyright (c) mmemo contributors. All rights reserved.
+import importlib.util
+import re
 from typing import Optional
 
 import mmcv
@@ -10,6 +12,36 @@ from mmengine.visualization import Visualizer
 from mmemo.registry import VISUALIZERS
 
 
+def _type_name(text: str) -> str:
+    """``'TensorboardVisBackend'`` or ``'dict(type="TensorboardVisBackend")'``
+    (what ``--cfg-options`` makes of ``[dict(type="..."),...]``) -> the
+    type name."""
+    match = re.fullmatch(
+        r"""\s*dict\(\s*type\s*=\s*(['"]?)([\w.]+)\1\s*\)\s*""", text)
+    return match.group(2) if match else text.strip()
+
+
+def _vis_backend_cfgs(vis_backends):
+    """Turn type names into ``dict(type=name)``; check TensorBoard is
+    installed when a ``TensorboardVisBackend`` is asked for."""
+    if isinstance(vis_backends, (str, dict)):
+        vis_backends = [vis_backends]
+    cfgs = [
+        dict(type=_type_name(b)) if isinstance(b, str) else b
+        for b in vis_backends  # dicts and BaseVisBackend instances
+    ]
+    for cfg in cfgs:
+        kind = cfg.get('type') if isinstance(cfg, dict) else type(cfg)
+        kind = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
+        if kind.split('.')[-1] == 'TensorboardVisBackend' and \
+                importlib.util.find_spec('tensorboard') is None:
+            raise ImportError(
+                'TensorboardVisBackend needs the `tensorboard` package: '
+                'run `pip install tensorboard` (or drop the backend from '
+                '`visualizer.vis_backends`)')
+    return cfgs
+
+
 @VISUALIZERS.register_module()
 class AVVisualizer(Visualizer):
     """Draw a strip of video frames with the ground-truth and predicted class.
@@ -18,6 +50,15 @@ class AVVisualizer(Visualizer):
     ``pred_labels``, which its own ``ActionDataSample`` no longer has, so it
     draws no labels; this one reads ``gt_label``, ``pred_label`` and
     ``pred_score``.
+
+    A vis backend may be given by its type name alone (``vis_backends=
+    ['LocalVisBackend', 'TensorboardVisBackend']``), which is what
+    ``--cfg-options 'visualizer.vis_backends=[LocalVisBackend,
+    TensorboardVisBackend]'`` gives: MMEngine's ``DictAction`` parses no
+    dicts, ``[dict(type="X"),...]`` becomes a list of strings, which is
+    accepted too when each names only the type. A ``TensorboardVisBackend``
+    without the ``tensorboard`` package fails here, with the command that
+    installs it.
 
     Args:
         name (str): Name of the instance. Defaults to ``'visualizer'``.
@@ -33,6 +74,8 @@ class AVVisualizer(Visualizer):
                  num_frames: int = 4,
                  min_height: int = 112,
                  **kwargs) -> None:
+        if kwargs.get('vis_backends') is not None:
+            kwargs['vis_backends'] = _vis_backend_cfgs(kwargs['vis_backends'])
         super().__init__(name=name, **kwargs)
         self.num_frames = num_frames
         self.min_height = min_height

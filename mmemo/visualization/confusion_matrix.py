@@ -6,14 +6,18 @@ import numpy as np
 
 def draw_confusion_matrix(matrix: np.ndarray,
                           classes: Optional[Sequence[str]] = None,
-                          normalize: bool = True) -> np.ndarray:
+                          normalize: bool = True,
+                          fractions: bool = False) -> np.ndarray:
     """Render a confusion matrix as an RGB image with matplotlib.
 
     Args:
         matrix (np.ndarray): ``[K, K]`` counts, rows = ground truth.
         classes (sequence of str, optional): Class names.
         normalize (bool): Colour by row-normalised recall (the counts are
-            written in the cells either way). Defaults to True.
+            written in the cells unless ``fractions``). Defaults to True.
+        fractions (bool): Write the row-normalised fractions (recall per
+            cell) instead of the counts, and colour by them.
+            Defaults to False.
 
     Returns:
         np.ndarray: ``[H, W, 3]`` uint8 image.
@@ -27,7 +31,7 @@ def draw_confusion_matrix(matrix: np.ndarray,
     rows = matrix.sum(axis=1, keepdims=True)
     shade = np.divide(
         matrix, rows, out=np.zeros(matrix.shape), where=rows > 0) \
-        if normalize else matrix
+        if normalize or fractions else matrix
     size = 2.5 + 0.6 * k
     fig, ax = plt.subplots(figsize=(size, size), dpi=80)
     ax.imshow(shade, cmap='Blues', vmin=0)
@@ -40,7 +44,7 @@ def draw_confusion_matrix(matrix: np.ndarray,
             ax.text(
                 p,
                 t,
-                str(int(matrix[t, p])),
+                f'{shade[t, p]:.2f}' if fractions else str(int(matrix[t, p])),
                 ha='center',
                 va='center',
                 color='white' if shade[t, p] > 0.5 * shade.max() else 'black')

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from mmaction.engine.hooks import VisualizationHook
 from mmaction.structures import ActionDataSample
+from mmengine.runner import BaseLoop, EpochBasedTrainLoop
 
 from mmemo.registry import HOOKS
 
@@ -20,6 +21,13 @@ class AVVisualizationHook(VisualizationHook):
     the video of each sample from ``inputs[video_key]`` (its first clip) and
     hands ``[T, H, W, 3]`` uint8 frames to the visualizer (``AVVisualizer``).
     ``tools/test.py --show-dir DIR`` enables it.
+
+    Enabled or not, before each validation and test epoch it records the
+    step of that evaluation in the message hub (``vis_step``): the epoch
+    (epoch-based training), the iteration (iteration-based) or 0 (a test
+    run). ``EmotionClsMetric`` logs its confusion-matrix image at this step,
+    the one of the validation scalars; the hub's ``epoch`` still holds the
+    index of the epoch just trained, one less.
 
     Args:
         enable (bool): Whether to draw. Defaults to False.
@@ -45,6 +53,22 @@ class AVVisualizationHook(VisualizationHook):
             out_dir=out_dir,
             **kwargs)
         self.video_key = video_key
+
+    @staticmethod
+    def _eval_step(runner) -> int:
+        # `runner.epoch` would build the train loop of a test-only runner
+        loop = getattr(runner, '_train_loop', None)
+        if isinstance(loop, EpochBasedTrainLoop):
+            return loop.epoch
+        if isinstance(loop, BaseLoop):
+            return loop.iter
+        return 0
+
+    def before_val_epoch(self, runner) -> None:
+        runner.message_hub.update_info('vis_step', self._eval_step(runner))
+
+    def before_test_epoch(self, runner) -> None:
+        runner.message_hub.update_info('vis_step', 0)
 
     @staticmethod
     def _to_frames(video: torch.Tensor) -> np.ndarray:

@@ -18,6 +18,36 @@ def confusion_matrix(labels: np.ndarray, preds: np.ndarray,
     return matrix
 
 
+def per_class_scores(matrix: np.ndarray) -> Dict[str, np.ndarray]:
+    """Per-class precision, recall, F1 and support from a confusion matrix.
+
+    Precision, recall and F1 are 0 where undefined (no prediction, no
+    sample, or both 0), as sklearn's ``zero_division=0``.
+
+    Args:
+        matrix (np.ndarray): ``[K, K]`` confusion matrix (rows = truth).
+
+    Returns:
+        dict: ``precision``, ``recall``, ``f1`` (float ``[K]``) and
+        ``support`` (ground-truth samples per class, ``[K]``).
+    """
+    matrix = matrix.astype(np.float64)
+    support = matrix.sum(axis=1)  # [K] true samples per class
+    predicted = matrix.sum(axis=0)  # [K] predictions per class
+    hits = np.diag(matrix)
+    recall = np.divide(
+        hits, support, out=np.zeros_like(hits), where=support > 0)
+    precision = np.divide(
+        hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
+    denom = precision + recall
+    f1 = np.divide(
+        2 * precision * recall,
+        denom,
+        out=np.zeros_like(hits),
+        where=denom > 0)
+    return dict(precision=precision, recall=recall, f1=f1, support=support)
+
+
 def classification_scores(matrix: np.ndarray) -> Dict[str, float]:
     """WAR, UAR and F1 scores from a confusion matrix.
 
@@ -38,22 +68,12 @@ def classification_scores(matrix: np.ndarray) -> Dict[str, float]:
     Returns:
         dict: ``war``, ``uar``, ``macro_f1``, ``weighted_f1`` in [0, 1].
     """
-    matrix = matrix.astype(np.float64)
-    support = matrix.sum(axis=1)  # [K] true samples per class
-    predicted = matrix.sum(axis=0)  # [K] predictions per class
-    hits = np.diag(matrix)
+    scores = per_class_scores(matrix)
+    support, recall, f1 = scores['support'], scores['recall'], scores['f1']
+    hits = np.diag(matrix).astype(np.float64)
     total = support.sum()
     occurs = support > 0
-    recall = np.divide(hits, support, out=np.zeros_like(hits), where=occurs)
-    precision = np.divide(
-        hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
-    denom = precision + recall
-    f1 = np.divide(
-        2 * precision * recall,
-        denom,
-        out=np.zeros_like(hits),
-        where=denom > 0)
-    seen = occurs | (predicted > 0)
+    seen = occurs | (matrix.sum(axis=0) > 0)
     return dict(
         war=float(hits.sum() / total) if total else 0.,
         uar=float(recall[occurs].mean()) if occurs.any() else 0.,
@@ -149,6 +169,10 @@ class EmotionClsMetric(BaseMetric):
         if visualizer is None:
             return
         from mmemo.visualization import draw_confusion_matrix
-        step = MessageHub.get_current_instance().get_info('epoch', 0)
+        # the step of the validation scalars, set by AVVisualizationHook
+        # (the hub's `epoch` is the index of the epoch just trained, one
+        # less than the epoch the scalars are logged at)
+        hub = MessageHub.get_current_instance()
+        step = hub.get_info('vis_step', hub.get_info('epoch', 0))
         visualizer.add_image('confusion_matrix',
                              draw_confusion_matrix(matrix, classes), step)
