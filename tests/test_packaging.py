@@ -53,7 +53,10 @@ def test_wheel_contents(wheel_install):
                  'mmemo/.mim/configs/_base_/default_runtime.py',
                  'mmemo/.mim/tools/train.py', 'mmemo/.mim/tools/test.py',
                  'mmemo/.mim/tools/dist_train.sh',
-                 'mmemo/.mim/model-index.yml', 'mmemo/compat.py'):
+                 'mmemo/.mim/model-index.yml',
+                 'mmemo/.mim/configs/avtca/metafile.yml',
+                 'mmemo/.mim/tools/deployment/publish_model.py',
+                 'mmemo/compat.py'):
         assert name in names, name
     assert not any(n.startswith('tests/') for n in names)
 
