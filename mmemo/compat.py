@@ -23,6 +23,7 @@ ran are listed in :data:`APPLIED`.
 | ``mmcv_lite_        | mmcv-lite warns about its missing ops at every   |
 | warning``           | ``mmcv.cnn`` import                              |
 | ``mmemo_configs``   | ``mmemo::`` config paths are unknown to mmengine |
+|                     | (and it wants a folder in them)                  |
 | ``numpy2``          | NumPy 2 removed aliases mmaction2 uses and made  |
 |                     | ``ColorJitter``'s hue shift overflow (NEP 50)    |
 | ``checkpoint``      | torch >= 2.6 ``weights_only`` vs mmengine's      |
@@ -236,12 +237,38 @@ def patch_package_utils() -> bool:
     return True
 
 
+def _package_and_cfg_path(cfg_path: str):
+    """mmengine's ``_get_package_and_cfg_path`` that also accepts a config
+    at the top of ``configs/`` (``mmemo::avtca_synth.py``); upstream wants a
+    folder in the path (``mmdet::faster_rcnn/...``)."""
+    import re
+    match = re.fullmatch(r'(\w+)::([\w.-]+\.py)', cfg_path)
+    if match is None:
+        return _ORIGINALS['_get_package_and_cfg_path'](cfg_path)
+    from mmengine.config.utils import MODULE2PACKAGE
+    package, path = match.groups()
+    assert package in MODULE2PACKAGE, (
+        f'mmengine does not support to load {package} config.')
+    return MODULE2PACKAGE[package], path
+
+
 def register_config_package() -> bool:
-    """Let mmengine resolve ``mmemo::`` config paths."""
+    """Let mmengine resolve ``mmemo::`` config paths, including the configs
+    at the top of ``configs/`` (``mmemo::avtca_synth.py``)."""
+    import mmengine.config.config as config_module
+    import mmengine.config.utils as config_utils
+    import mmengine.hub.hub as hub_module
     from mmengine.config.utils import MODULE2PACKAGE
     if 'mmemo' in MODULE2PACKAGE:
         return False
     MODULE2PACKAGE['mmemo'] = 'mmemo'
+    try:
+        config_utils._get_package_and_cfg_path('mmemo::toy_av.py')
+    except ValueError:  # upstream needs a folder in the path
+        _ORIGINALS['_get_package_and_cfg_path'] = \
+            config_utils._get_package_and_cfg_path
+        for module in (config_utils, config_module, hub_module):
+            module._get_package_and_cfg_path = _package_and_cfg_path
     _record('mmemo_configs')
     return True
 

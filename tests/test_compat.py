@@ -117,6 +117,11 @@ def test_mmemo_config_paths(tmp_path):
     assert cfg.visualizer.type == 'AVVisualizer'
     runtime = get_config('mmemo::_base_/default_runtime.py')
     assert runtime.default_hooks.visualization.type == 'AVVisualizationHook'
+    # a config at the top of configs/ (upstream wants a folder in the path)
+    cfg_file.write_text("_base_ = 'mmemo::avtca_synth.py'\n")
+    assert Config.fromfile(str(cfg_file)).model.type == 'AVRecognizer'
+    synth = get_config('mmemo::avtca_synth.py')  # found via model-index.yml
+    assert synth.model.fusion_head.type == 'AVTCAHead'
 
 
 # ------------------------------------------------------------------ NumPy 2
