@@ -1,0 +1,282 @@
+# Copyright (c) mmemo contributors. All rights reserved.
+"""``mmemo.apis.init_model`` / ``inference_av`` / ``inference_folder`` on
+real GRID clips in several containers, with random-init models (CPU, no
+downloads; the MTCNN weights come with the install)."""
+import math
+import os.path as osp
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from helpers import REPO, grid_clip, transcode
+from mmengine.config import Config
+
+from mmemo.apis import (inference_av, inference_folder, init_model,
+                        media_pipeline_cfg)
+from mmemo.datasets import BadSampleError
+from mmemo.datasets.transforms import AVDecode, AVInit
+
+SYNTH = osp.join(REPO, 'configs', 'avtca_synth.py')
+H, W = 288, 360  # GRID frames
+CLASSES = ['a', 'b', 'c', 'd', 'e', 'f']
+
+
+@pytest.fixture(scope='module')
+def media(tmp_path_factory) -> dict:
+    """One GRID clip (3 s, 25 fps, 360x288) as the usual containers."""
+    root = tmp_path_factory.mktemp('media')
+    src = grid_clip(0)
+    return dict(
+        mp4=transcode(src, str(root / 'clip.mp4')),  # H.264 + AAC
+        flv=transcode(
+            src,
+            str(root / 'clip.flv'),
+            video_codec='flv',
+            audio_codec='mp3',
+            sample_rate=44100,
+            fmt='flv'),
+        silent=transcode(src, str(root / 'silent.mkv'), audio_codec=None),
+        wav=transcode(
+            src,
+            str(root / 'clip.wav'),
+            video_codec=None,
+            audio_codec='pcm_s16le',
+            sample_rate=16000,
+            layout='mono'),
+        root=str(root))
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory) -> str:
+    """A random-init AVT-CA (synthetic config) saved with class names."""
+    torch.manual_seed(0)
+    model = init_model(SYNTH)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'avtca_synth_random.pth')
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=CLASSES))), path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def model(checkpoint):
+    return init_model(SYNTH, checkpoint, device='cpu')
+
+
+def check_scores(result: dict, num_classes: int = 6) -> None:
+    assert result['task'] == 'classification'
+    scores = result['scores']
+    assert len(scores) == num_classes == len(result['classes'])
+    assert math.isclose(sum(scores), 1.0, abs_tol=1e-5)
+    assert all(0 <= s <= 1 for s in scores)
+    assert result['label'] == result['classes'][int(np.argmax(scores))]
+
+
+def test_init_model_loads_checkpoint_and_meta(checkpoint, model):
+    state = torch.load(checkpoint, weights_only=True)['state_dict']
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, state[name]), name
+    assert model.dataset_meta['classes'] == tuple(CLASSES)
+    assert not model.training
+    assert isinstance(model.cfg, Config)
+    # without a checkpoint: the dataset class's METAINFO, or the config's
+    # own classes (a Config object and cfg_options work too)
+    plain = init_model(Config.fromfile(SYNTH))
+    assert plain.dataset_meta['classes'][0] == 'smile+rising'
+    named = init_model(
+        SYNTH, cfg_options={'test_dataloader.dataset.classes': list('uvwxyz')})
+    assert named.dataset_meta['classes'] == tuple('uvwxyz')
+
+
+def test_audio_visual_file(model, media):
+    result = inference_av(model, media['mp4'])
+    check_scores(result)
+    assert result['file'] == media['mp4']
+    assert result['modalities'] == ['video', 'audio']
+    assert result['score_source'] == 'fusion'
+    # avtca_synth: the last 2 s of the 3 s clip, 4 frames in them
+    assert result['window'] == pytest.approx([1.0, 3.0])
+    assert len(result['frame_times']) == 4
+    assert all(1.0 <= t < 3.0 for t in result['frame_times'])
+    assert set(result['modality_scores']) == {'fusion', 'audio', 'video'}
+    for scores in result['modality_scores'].values():
+        assert math.isclose(sum(scores), 1.0, abs_tol=1e-5)
+    assert 'face_boxes' not in result  # the config has no FaceCrop
+    # FLV (FLV1 video + MP3) gives the same kind of result
+    check_scores(inference_av(model, media['flv']))
+
+
+def test_missing_modalities(model, media):
+    video_only = inference_av(model, media['silent'])
+    check_scores(video_only)
+    assert video_only['modalities'] == ['video']
+    # the model's own video-alone score (audio zeroed, as in training)
+    assert video_only['score_source'] == 'video'
+    assert video_only['scores'] == video_only['modality_scores']['video']
+
+    audio_only = inference_av(model, media['wav'])
+    check_scores(audio_only)
+    assert audio_only['modalities'] == ['audio']
+    assert audio_only['score_source'] == 'audio'
+    assert 'frame_times' not in audio_only and 'face_boxes' not in audio_only
+
+    # the silent video with the separate wav (RAVDESS / CREMA-D style)
+    both = inference_av(model, media['silent'], audio_path=media['wav'])
+    check_scores(both)
+    assert both['modalities'] == ['video', 'audio']
+    assert both['audio_file'] == media['wav']
+    assert both['scores'] != video_only['scores']
+
+
+def test_window(model, media):
+    result = inference_av(model, media['mp4'], start=0.5, duration=1.0)
+    check_scores(result)
+    assert result['window'] == pytest.approx([0.5, 1.5])
+    assert all(0.5 <= t < 1.5 for t in result['frame_times'])
+    with pytest.raises(ValueError, match='after the end'):
+        inference_av(model, media['mp4'], start=10.0, duration=1.0)
+
+
+def test_bad_input_names_the_file(model, media, tmp_path):
+    missing = str(tmp_path / 'nowhere.mp4')
+    with pytest.raises(FileNotFoundError, match='nowhere.mp4'):
+        inference_av(model, missing)
+    with pytest.raises(FileNotFoundError, match='nowhere.wav'):
+        inference_av(model, media['mp4'], str(tmp_path / 'nowhere.wav'))
+    junk = tmp_path / 'junk.mp4'
+    junk.write_bytes(b'not a video at all' * 100)
+    with pytest.raises(BadSampleError, match='junk.mp4'):
+        inference_av(model, str(junk))
+
+
+def test_configs_without_media_pipeline_are_refused():
+    for name, what in (('jca_synth_va.py', 'LoadSubClipFeatures'),
+                       ('jmt_affwild2.py',
+                        'LoadFaceFrames'), ('toy_av.py', 'PackActionInputs'),
+                       ('avtca_mosei_raw.py', 'sentiment')):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+        with pytest.raises(ValueError, match=what):
+            media_pipeline_cfg(cfg)
+
+
+def test_face_crop_config(media, tmp_path, monkeypatch):
+    """configs/avtca_ravdess.py crops faces (MTCNN) on 15 frames."""
+    monkeypatch.chdir(tmp_path)  # its face cache: data/face_cache
+    torch.manual_seed(0)
+    model = init_model(osp.join(REPO, 'configs', 'avtca_ravdess.py'))
+    result = inference_av(model, media['mp4'])
+    check_scores(result, num_classes=8)
+    assert result['label'] in ('neutral', 'calm', 'happy', 'sad', 'angry',
+                               'fearful', 'disgust', 'surprised')
+    boxes = np.asarray(result['face_boxes'])
+    assert boxes.shape == (15, 4) and len(result['frame_times']) == 15
+    assert (boxes[:, 0] >= 0).all() and (boxes[:, 1] >= 0).all()
+    assert (boxes[:, 2] <= W).all() and (boxes[:, 3] <= H).all()
+    assert (boxes[:, 2] > boxes[:, 0] + 50).all()  # a face, not a sliver
+    assert all(result['face_detected'])
+    assert (tmp_path / 'data' / 'face_cache').is_dir()
+    # audio alone: blank frames, no face crop, no boxes
+    audio_only = inference_av(model, media['wav'])
+    check_scores(audio_only, num_classes=8)
+    assert 'face_boxes' not in audio_only
+
+
+def test_other_classification_config(media):
+    torch.manual_seed(0)
+    model = init_model(osp.join(REPO, 'configs', 'cfnsr_synth.py'))
+    result = inference_av(model, media['flv'])
+    check_scores(result)
+    assert result['window'] == pytest.approx([0.0, 3.0])  # the whole clip
+    assert len(result['frame_times']) == 8
+
+
+def test_valence_arousal_config(media):
+    """configs/concat_synth_va.py: dense per-frame valence and arousal."""
+    torch.manual_seed(0)
+    model = init_model(osp.join(REPO, 'configs', 'concat_synth_va.py'))
+    result = inference_av(model, media['mp4'], start=1.0, duration=1.0)
+    assert result['task'] == 'valence_arousal'
+    assert result['modalities'] == ['video', 'audio']
+    assert result['window'] == pytest.approx([1.0, 2.0])
+    assert result['times'] == pytest.approx(1.0 + np.arange(25) / 25)
+    for key in ('valence', 'arousal'):
+        values = np.asarray(result[key])
+        assert values.shape == (25, ) and np.isfinite(values).all()
+    audio_only = inference_av(model, media['wav'], start=0.0, duration=0.4)
+    assert audio_only['modalities'] == ['audio']
+    assert len(audio_only['valence']) == 10
+
+
+def test_inference_folder(model, media, tmp_path):
+    folder = tmp_path / 'inputs'
+    folder.mkdir()
+    for key in ('mp4', 'flv', 'silent', 'wav'):
+        shutil.copy(media[key], folder)
+    (folder / 'notes.txt').write_text('not media')
+    results = inference_folder(model, str(folder))
+    names = [osp.basename(r['file']) for r in results]
+    assert names == ['clip.flv', 'clip.mp4', 'clip.wav', 'silent.mkv']
+    for result in results:
+        check_scores(result)
+    assert [r['modalities'] for r in results] == [['video', 'audio'],
+                                                  ['video', 'audio'],
+                                                  ['audio'], ['video']]
+    # separate audio files: silent.wav goes with silent.mkv
+    videos, audios = tmp_path / 'videos', tmp_path / 'audios'
+    videos.mkdir()
+    audios.mkdir()
+    shutil.copy(media['silent'], videos)
+    shutil.copy(media['wav'], str(audios / 'silent.wav'))
+    paired = inference_folder(
+        model, str(videos), audio_folder=str(audios), show_progress=False)
+    assert len(paired) == 1
+    assert paired[0]['modalities'] == ['video', 'audio']
+    assert paired[0]['audio_file'].endswith('silent.wav')
+    # a broken file: an error naming it, or a recorded error when skipping
+    (folder / 'broken.mp4').write_bytes(b'x' * 4096)
+    with pytest.raises(BadSampleError, match='broken.mp4'):
+        inference_folder(model, str(folder), show_progress=False)
+    results = inference_folder(
+        model, str(folder), skip_errors=True, show_progress=False)
+    assert len(results) == 5
+    assert 'broken.mp4' in results[0]['error']
+
+
+def test_seeking_decode_matches_sequential(model, media, monkeypatch):
+    """Windows far into a video seek to their frames: the same frames as
+    decoding from the start (MPEG-PS without packet timestamps falls back
+    to decoding from the start)."""
+    from mmemo.apis import inference as inference_module
+    for path in (media['mp4'], media['flv'], media['silent'], grid_clip(0)):
+        for inds in ([40, 50, 60, 74], [30, 31, 32], [74]):
+            results = [
+                AVInit()(dict(
+                    filename=path, start_index=0, frame_inds=np.array(inds)))
+                for _ in range(2)
+            ]
+            expected = AVDecode()(results[0])['imgs']
+            seeking = inference_module._SeekingDecode(AVDecode(), 0.0, {})
+            got = seeking(results[1])['imgs']
+            assert len(got) == len(expected)
+            for a, b in zip(got, expected):
+                assert np.array_equal(a, b), (path, inds)
+    plain = inference_av(model, media['mp4'], start=1.0, duration=2.0)
+    monkeypatch.setattr(inference_module, 'SEEK_AFTER_SECONDS', 0.0)
+    sought = inference_av(model, media['mp4'], start=1.0, duration=2.0)
+    assert sought['scores'] == pytest.approx(plain['scores'])
+
+
+def test_short_audio_is_padded(model, media, tmp_path):
+    """An audio track that ends early (which the datasets refuse) is padded
+    with silence at inference time."""
+    short = transcode(
+        grid_clip(0),
+        str(tmp_path / 'short.wav'),
+        video_codec=None,
+        audio_codec='pcm_s16le',
+        max_seconds=1.0)
+    result = inference_av(model, media['silent'], audio_path=short)
+    check_scores(result)
+    assert result['modalities'] == ['video', 'audio']
