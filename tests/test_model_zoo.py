@@ -5,6 +5,7 @@ import functools
 import glob
 import hashlib
 import http.server
+import json
 import os
 import os.path as osp
 import re
@@ -15,7 +16,8 @@ import threading
 import pytest
 import torch
 import yaml
-from helpers import REPO, TOY_CONFIG, python_tool, read_test_metrics, run
+from helpers import (REPO, TOY_CONFIG, grid_clip, python_tool,
+                     read_test_metrics, run)
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from torch import nn
@@ -82,6 +84,21 @@ def test_metafile_metadata_matches_the_configs():
     cfnsr = {m.name: m for m in zoo_models()}['cfnsr_ravdess']
     # the paper's 26.30M, exactly
     assert cfnsr.metadata.data['Parameters'] == 26_301_417
+
+
+def test_metafile_flops_are_measured_by_get_flops():
+    """``FLOPs`` = tools/analysis_tools/get_flops.py on a real clip (the
+    synthetic recipe's clip is a fixed 2-s window, so any clip gives it)."""
+    proc = python_tool('analysis_tools/get_flops.py',
+                       osp.join(REPO, 'configs', 'avtca_synth.py'), '--video',
+                       grid_clip(0), '--json')
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    meta = {m.name: m.metadata.data for m in zoo_models()}['avtca_synth']
+    assert stats['flops'] == meta['FLOPs']
+    assert stats['params'] == meta['Parameters']
+    for model in zoo_models():
+        flops = model.metadata.data.get('FLOPs')
+        assert flops is None or isinstance(flops, int) and flops > 0
 
 
 # ---------------------------------------------------------------------------
