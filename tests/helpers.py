@@ -182,6 +182,30 @@ def transcode(src: str,
     return dst
 
 
+def container_set(root: str, src: str, stem: str = 'clip') -> dict:
+    """A clip as the usual containers: ``mp4`` (H.264 + AAC), ``flv``
+    (FLV1 + MP3 44.1 kHz), ``mkv`` (H.264, no audio track) and ``wav``
+    (16 kHz mono)."""
+    return dict(
+        mp4=transcode(src, osp.join(root, f'{stem}.mp4')),
+        flv=transcode(
+            src,
+            osp.join(root, f'{stem}.flv'),
+            video_codec='flv',
+            audio_codec='mp3',
+            sample_rate=44100,
+            fmt='flv'),
+        mkv=transcode(
+            src, osp.join(root, f'{stem}_silent.mkv'), audio_codec=None),
+        wav=transcode(
+            src,
+            osp.join(root, f'{stem}.wav'),
+            video_codec=None,
+            audio_codec='pcm_s16le',
+            sample_rate=16000,
+            layout='mono'))
+
+
 def grid_clip(index: int) -> str:
     """Path of the index-th GRID clip (cycling)."""
     name = GRID_CLIPS[index % len(GRID_CLIPS)]

@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 import torch
-from helpers import REPO, grid_clip, run, transcode
+from helpers import REPO, container_set, grid_clip, run
 from mmengine.config import Config
 from PIL import Image
 
@@ -53,24 +53,7 @@ def face_model(tmp_path_factory) -> tuple:
 @pytest.fixture(scope='module')
 def media(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp('demo_media')
-    src = grid_clip(1)
-    return dict(
-        mp4=transcode(src, str(root / 'talk.mp4')),  # H.264 + AAC
-        flv=transcode(
-            src,
-            str(root / 'talk.flv'),
-            video_codec='flv',
-            audio_codec='mp3',
-            sample_rate=44100,
-            fmt='flv'),
-        mkv=transcode(src, str(root / 'silent.mkv'), audio_codec=None),
-        wav=transcode(
-            src,
-            str(root / 'talk.wav'),
-            video_codec=None,
-            audio_codec='pcm_s16le',
-            sample_rate=16000,
-            layout='mono'))
+    return container_set(str(root), grid_clip(1), 'talk')
 
 
 def video_facts(path: str) -> dict:

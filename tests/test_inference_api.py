@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from helpers import REPO, grid_clip, transcode
+from helpers import REPO, container_set, grid_clip, transcode
 from mmengine.config import Config
 
 from mmemo.apis import (inference_av, inference_folder, init_model,
@@ -26,25 +26,7 @@ CLASSES = ['a', 'b', 'c', 'd', 'e', 'f']
 def media(tmp_path_factory) -> dict:
     """One GRID clip (3 s, 25 fps, 360x288) as the usual containers."""
     root = tmp_path_factory.mktemp('media')
-    src = grid_clip(0)
-    return dict(
-        mp4=transcode(src, str(root / 'clip.mp4')),  # H.264 + AAC
-        flv=transcode(
-            src,
-            str(root / 'clip.flv'),
-            video_codec='flv',
-            audio_codec='mp3',
-            sample_rate=44100,
-            fmt='flv'),
-        silent=transcode(src, str(root / 'silent.mkv'), audio_codec=None),
-        wav=transcode(
-            src,
-            str(root / 'clip.wav'),
-            video_codec=None,
-            audio_codec='pcm_s16le',
-            sample_rate=16000,
-            layout='mono'),
-        root=str(root))
+    return dict(container_set(str(root), grid_clip(0)), root=str(root))
 
 
 @pytest.fixture(scope='module')
@@ -109,7 +91,7 @@ def test_audio_visual_file(model, media):
 
 
 def test_missing_modalities(model, media):
-    video_only = inference_av(model, media['silent'])
+    video_only = inference_av(model, media['mkv'])
     check_scores(video_only)
     assert video_only['modalities'] == ['video']
     # the model's own video-alone score (audio zeroed, as in training)
@@ -123,7 +105,7 @@ def test_missing_modalities(model, media):
     assert 'frame_times' not in audio_only and 'face_boxes' not in audio_only
 
     # the silent video with the separate wav (RAVDESS / CREMA-D style)
-    both = inference_av(model, media['silent'], audio_path=media['wav'])
+    both = inference_av(model, media['mkv'], audio_path=media['wav'])
     check_scores(both)
     assert both['modalities'] == ['video', 'audio']
     assert both['audio_file'] == media['wav']
@@ -212,28 +194,28 @@ def test_valence_arousal_config(media):
 def test_inference_folder(model, media, tmp_path):
     folder = tmp_path / 'inputs'
     folder.mkdir()
-    for key in ('mp4', 'flv', 'silent', 'wav'):
+    for key in ('mp4', 'flv', 'mkv', 'wav'):
         shutil.copy(media[key], folder)
     (folder / 'notes.txt').write_text('not media')
     results = inference_folder(model, str(folder))
     names = [osp.basename(r['file']) for r in results]
-    assert names == ['clip.flv', 'clip.mp4', 'clip.wav', 'silent.mkv']
+    assert names == ['clip.flv', 'clip.mp4', 'clip.wav', 'clip_silent.mkv']
     for result in results:
         check_scores(result)
     assert [r['modalities'] for r in results] == [['video', 'audio'],
                                                   ['video', 'audio'],
                                                   ['audio'], ['video']]
-    # separate audio files: silent.wav goes with silent.mkv
+    # separate audio files: clip_silent.wav goes with clip_silent.mkv
     videos, audios = tmp_path / 'videos', tmp_path / 'audios'
     videos.mkdir()
     audios.mkdir()
-    shutil.copy(media['silent'], videos)
-    shutil.copy(media['wav'], str(audios / 'silent.wav'))
+    shutil.copy(media['mkv'], videos)
+    shutil.copy(media['wav'], str(audios / 'clip_silent.wav'))
     paired = inference_folder(
         model, str(videos), audio_folder=str(audios), show_progress=False)
     assert len(paired) == 1
     assert paired[0]['modalities'] == ['video', 'audio']
-    assert paired[0]['audio_file'].endswith('silent.wav')
+    assert paired[0]['audio_file'].endswith('clip_silent.wav')
     # a broken file: an error naming it, or a recorded error when skipping
     (folder / 'broken.mp4').write_bytes(b'x' * 4096)
     with pytest.raises(BadSampleError, match='broken.mp4'):
@@ -249,7 +231,7 @@ def test_seeking_decode_matches_sequential(model, media, monkeypatch):
     decoding from the start (MPEG-PS without packet timestamps falls back
     to decoding from the start)."""
     from mmemo.apis import inference as inference_module
-    for path in (media['mp4'], media['flv'], media['silent'], grid_clip(0)):
+    for path in (media['mp4'], media['flv'], media['mkv'], grid_clip(0)):
         for inds in ([40, 50, 60, 74], [30, 31, 32], [74]):
             results = [
                 AVInit()(dict(
@@ -277,6 +259,6 @@ def test_short_audio_is_padded(model, media, tmp_path):
         video_codec=None,
         audio_codec='pcm_s16le',
         max_seconds=1.0)
-    result = inference_av(model, media['silent'], audio_path=short)
+    result = inference_av(model, media['mkv'], audio_path=short)
     check_scores(result)
     assert result['modalities'] == ['video', 'audio']
