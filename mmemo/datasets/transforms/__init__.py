@@ -1,8 +1,11 @@
 # Copyright (c) mmemo contributors. All rights reserved.
+from .add_audio_noise import AddAudioNoise
 from .av_clip_window import AVClipWindow
 from .av_decode import AVDecode
 from .av_init import AVInit
+from .blur_frames import BlurFrames
 from .crop_person_side import CropPersonSide
+from .drop_frames import DropFrames
 from .face_crop import FaceCrop
 from .kaldi_fbank import KaldiFbank
 from .load_audio import LoadAudio
@@ -17,13 +20,15 @@ from .per_frame import PerFrame
 from .random_rotation import RandomRotation
 from .sample_aligned_audio import SampleAlignedAudio
 from .sample_sub_clips import SampleSubClips
+from .shift_audio import ShiftAudio
 from .spec_augment import SpecAugment
 from .sub_clip_audio import SubClipAudio
 
 __all__ = [
-    'AVClipWindow', 'AVDecode', 'AVInit', 'CropPersonSide', 'FaceCrop',
-    'KaldiFbank', 'LoadAudio', 'LoadFaceFrames', 'LoadSequenceFeatures',
-    'LoadSubClipFeatures', 'LogMelSpectrogram', 'MFCC', 'NormalizeAudio',
-    'PackAVInputs', 'PerFrame', 'RandomRotation', 'SampleAlignedAudio',
-    'SampleSubClips', 'SpecAugment', 'SubClipAudio'
+    'AddAudioNoise', 'AVClipWindow', 'AVDecode', 'AVInit', 'BlurFrames',
+    'CropPersonSide', 'DropFrames', 'FaceCrop', 'KaldiFbank', 'LoadAudio',
+    'LoadFaceFrames', 'LoadSequenceFeatures', 'LoadSubClipFeatures',
+    'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs', 'PerFrame',
+    'RandomRotation', 'SampleAlignedAudio', 'SampleSubClips', 'ShiftAudio',
+    'SpecAugment', 'SubClipAudio'
 ]
