@@ -182,7 +182,17 @@ class EfficientFace(BaseModule):
             Tensor: Frame tokens ``[B, T, 1024]`` (or ``[N, 1024]``).
         """
         if x.ndim == 4:
-            return self.forward_frames(x)
+            return self._forward_distinct(x)
         b, c, t, h, w = x.shape
         frames = x.transpose(1, 2).reshape(b * t, c, h, w)  # [B*T, 3, H, W]
-        return self.forward_frames(frames).view(b, t, -1)  # [B, T, 1024]
+        return self._forward_distinct(frames).view(b, t, -1)  # [B, T, 1024]
+
+    def _forward_distinct(self, frames: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward_frames`, run on one frame when all are blank
+        (zeros) in eval mode, where frames are encoded independently: the
+        absent video of the per-modality scores and of audio-only
+        inference costs one frame instead of a clip."""
+        if not self.training and len(frames) > 1 and \
+                not frames[0].any() and not frames.any():
+            return self.forward_frames(frames[:1]).repeat(len(frames), 1)
+        return self.forward_frames(frames)

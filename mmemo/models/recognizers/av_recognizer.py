@@ -80,18 +80,25 @@ class AVRecognizer(BaseRecognizer):
             tuple: ``dict(audio=[B·clips, T_a, C_a], video=[B·clips, T_v,
             C_v])`` (or the scores) and an empty kwargs dict.
         """
-        video = inputs['video'].flatten(0, 1)  # [B*clips, C, T, H, W]
-        audio = inputs['audio'].flatten(0, 1)  # [B*clips, 1, T, F]
-        assert video.shape[0] == audio.shape[0], \
+        assert inputs['video'].shape[:2].numel() == \
+            inputs['audio'].shape[:2].numel(), \
             'audio and video need the same number of clips'
-        if self.audio_encoder is None:
-            audio_tokens = audio.flatten(1, -2)  # [B*clips, T, F]
-        else:
-            audio_tokens = self.audio_encoder(audio)  # [B*clips, T', C]
-        feats = dict(audio=audio_tokens, video=self.backbone(video))
+        feats = dict(
+            audio=self._encode(inputs, 'audio'),
+            video=self._encode(inputs, 'video'))
         if stage == 'head':
             return self.cls_head(feats), {}
         return feats, {}
+
+    def _encode(self, inputs: Dict[str, torch.Tensor],
+                modality: str) -> torch.Tensor:
+        """Tokens of one modality: ``[B*clips, T, C]``."""
+        x = inputs[modality].flatten(0, 1)
+        if modality == 'video':
+            return self.backbone(x)  # x: [B*clips, C, T, H, W]
+        if self.audio_encoder is None:
+            return x.flatten(1, -2)  # x: [B*clips, 1, T, F] -> [., T, F]
+        return self.audio_encoder(x)  # [B*clips, T', C]
 
     @staticmethod
     def _level(cfg: OptConfigType) -> str:
@@ -123,7 +130,13 @@ class AVRecognizer(BaseRecognizer):
                 if level == 'tokens':
                     views[keep] = dict(feats,
                                        **{drop: torch.zeros_like(feats[drop])})
-                else:
+                elif type(self).extract_feat is AVRecognizer.extract_feat:
+                    # only the zeroed modality is encoded again: the kept
+                    # one's tokens are those of the fused view
+                    alone = {drop: torch.zeros_like(inputs[drop])}
+                    views[keep] = dict(feats,
+                                       **{drop: self._encode(alone, drop)})
+                else:  # a subclass encodes its own way
                     alone = dict(inputs,
                                  **{drop: torch.zeros_like(inputs[drop])})
                     views[keep] = self.extract_feat(alone)[0]
