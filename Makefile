@@ -6,6 +6,8 @@
 #               train the concat baseline's encoders, cache their features,
 #               train JCA and JMT on the cache, test all three
 #   make test   install everything, then run the test suite
+#   make docs   build the documentation site into docs/en/_build/html
+#               (warnings are errors, as in the tests)
 # VENV (default .venv) selects the virtual environment; tools/install.sh reuses
 # it when nothing that decides its contents has changed.
 VENV ?= .venv
@@ -13,7 +15,7 @@ PY := $(VENV)/bin/python
 DEMO_CONFIG ?= configs/avtca_synth.py
 DEMO_WORK_DIR ?= work_dirs/$(basename $(notdir $(DEMO_CONFIG)))
 
-.PHONY: install demo demo-va test
+.PHONY: install demo demo-va test docs
 
 install:
 	VENV=$(VENV) bash tools/install.sh
@@ -29,6 +31,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest tests
+
+docs: install
+	$(PY) -m sphinx -W --keep-going -b html docs/en docs/en/_build/html
 
 VA_FEATURES ?= data/synthetic_va/features/concat_synth_va
 
