@@ -30,7 +30,8 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import track_iter_progress
 
 from mmemo.datasets.errors import BadSampleError
-from mmemo.datasets.media import check_file, decode_audio, open_container
+from mmemo.datasets.media import (check_file, decode_audio,
+                                  open_audio_container, open_container)
 from mmemo.datasets.transforms import (AVClipWindow, AVDecode, AVInit,
                                        FaceCrop, LoadAudio, PackAVInputs,
                                        SampleSubClips)
@@ -352,7 +353,8 @@ def _check_media(path: str, what: str) -> Tuple[bool, bool]:
     if not osp.exists(path):
         raise FileNotFoundError(f'{what} {path!r}: file not found')
     check_file(path)  # a directory, a git-lfs pointer
-    container = open_container(path)
+    # a PCM WAV opens without FFmpeg's stream probing (tens of ms)
+    container = open_audio_container(path)
     with container:
         has_video = bool(container.streams.video)
         has_audio = bool(container.streams.audio)
