@@ -93,20 +93,15 @@ def media_info(video: str, audio: Optional[str] = None) -> dict:
         ``duration`` (s), ``fps``, ``num_frames``, ``width``, ``height``
         (None for an audio file).
     """
-    import av
-
-    from mmemo.apis.inference import media_duration
-    from mmemo.datasets.media import open_container, probe_video
+    from mmemo.apis.inference import check_media, media_duration
+    from mmemo.datasets.media import probe_video
     if not osp.isfile(video):
         raise FileNotFoundError(f'{video}: file not found')
     if audio is not None and not osp.isfile(audio):
         raise FileNotFoundError(f'{audio}: file not found')
-    with open_container(video) as container:
-        has_video = bool(container.streams.video)
-        has_audio = bool(container.streams.audio)
+    has_video, has_audio = check_media(video, 'video')
     if audio is not None:
-        with av.open(audio) as container:
-            has_audio = bool(container.streams.audio)
+        has_audio = check_media(audio, 'audio')[1]
     info = dict(
         has_video=has_video,
         has_audio=has_audio,

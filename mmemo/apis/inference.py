@@ -345,8 +345,16 @@ class _Cached(BaseTransform):
 
 
 # ------------------------------------------------------------ media checks
-def _check_media(path: str, what: str) -> Tuple[bool, bool]:
-    """Whether a file has a video and an audio stream; errors name it."""
+def check_media(path: str, what: str) -> Tuple[bool, bool]:
+    """Whether a file has a video and an audio stream; errors name it.
+
+    Args:
+        path (str): The media file.
+        what (str): What the file is, for the error messages.
+
+    Returns:
+        tuple[bool, bool]: Whether it has a video and an audio stream.
+    """
     if not isinstance(path, (str, Path)):
         raise TypeError(f'{what} must be a path, got {type(path).__name__}')
     path = str(path)
@@ -454,10 +462,10 @@ def _blank_size(transforms: Sequence) -> Tuple[int, int]:
 
 def _source(video_path: str, audio_path: Optional[str]) -> dict:
     """What the inputs hold: the streams, the files and the modalities."""
-    has_video, has_audio = _check_media(video_path, 'video_path')
+    has_video, has_audio = check_media(video_path, 'video_path')
     separate = None
     if audio_path is not None:
-        _, audio_in_file = _check_media(audio_path, 'audio_path')
+        _, audio_in_file = check_media(audio_path, 'audio_path')
         if not audio_in_file:
             raise BadSampleError(str(audio_path), 'has no audio track')
         separate = str(audio_path)
