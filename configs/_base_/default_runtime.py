@@ -8,7 +8,10 @@ default_scope = 'mmemo'
 default_hooks = dict(
     # mmaction's VisualizationHook expects a video tensor, not a dict of
     # modalities; `tools/test.py --show-dir DIR` switches this one on.
-    visualization=dict(type='AVVisualizationHook', enable=False))
+    visualization=dict(type='AVVisualizationHook', enable=False),
+    # what loading repaired (audio padded/trimmed by LoadAudio's length
+    # policy, corrupt packets skipped, bad samples replaced), per epoch
+    media_report=dict(type='MediaReportHook'))
 
 # `nccl` stays the default for GPUs; on a machine without CUDA mmemo's compat
 # shim runs torchrun/slurm jobs on `gloo` instead.

@@ -9,8 +9,9 @@ import functools
 import math
 import os
 import os.path as osp
+import stat
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import av
 import numpy as np
@@ -35,10 +36,52 @@ def is_lfs_pointer(path: str) -> bool:
         return f.read(len(LFS_HEADER)) == LFS_HEADER
 
 
+def path_problem(path: str, what: str = 'a media file') -> Optional[str]:
+    """What keeps ``path`` from being read as a file, in words (None for a
+    readable regular file).
+
+    A directory, a FIFO (which FFmpeg would wait on forever), a socket or a
+    device is named as such, and so is a broken symbolic link.
+
+    Args:
+        path (str): The path.
+        what (str): What it should be, for the message.
+
+    Returns:
+        str or None: E.g. ``'is a directory, not a media file'``.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if osp.islink(path):
+            return f'is a broken symbolic link (to {os.readlink(path)!r})'
+        return 'file not found'
+    except OSError as e:
+        return f'cannot be read ({e.strerror})'
+    mode = info.st_mode
+    for test, kind in ((stat.S_ISDIR, 'a directory'),
+                       (stat.S_ISFIFO, 'a FIFO (named pipe)'),
+                       (stat.S_ISSOCK, 'a socket'),
+                       (stat.S_ISCHR, 'a character device'),
+                       (stat.S_ISBLK, 'a block device')):
+        if test(mode):
+            return f'is {kind}, not {what}'
+    if not stat.S_ISREG(mode):
+        return 'is not a regular file'
+    if not os.access(path, os.R_OK):
+        return 'cannot be read (permission denied)'
+    if info.st_size == 0:
+        return 'is empty (0 bytes)'
+    return None
+
+
 def check_file(path: str) -> None:
-    """Raise :class:`BadSampleError` for a missing file or an LFS pointer."""
-    if not osp.isfile(path):
-        raise BadSampleError(path, 'file not found')
+    """Raise :class:`BadSampleError` for a path that is not a readable
+    media file (missing, a directory, a FIFO, a broken link, empty, ...)
+    or that is a git-lfs pointer."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise BadSampleError(path, problem)
     if is_lfs_pointer(path):
         raise BadSampleError(
             path, 'is a git-lfs pointer, not media: the dataset was cloned '
@@ -103,6 +146,12 @@ class VideoInfo:
         width (int), height (int): Frame size.
         has_audio (bool): Whether the container has an audio stream.
         audio_start_time (float, optional): Start of the audio stream, s.
+        codec (str): The video decoder's name.
+        frame_pts (list[int], optional): The sorted timestamps of the
+            frames' packets (a frame's index is the rank of its timestamp);
+            None when some packet has none or two share one.
+        demux_error (str, optional): The read error that ended the file
+            early (FFmpeg stops reading there, so does mmemo).
     """
     num_frames: int
     fps: float
@@ -112,6 +161,9 @@ class VideoInfo:
     height: int
     has_audio: bool
     audio_start_time: Optional[float] = None
+    codec: str = ''
+    frame_pts: Optional[List[int]] = None
+    demux_error: Optional[str] = None
 
 
 def _stream_start(stream) -> float:
@@ -125,9 +177,9 @@ def probe_video(path: str, truncation_tolerance: float = 0.1) -> VideoInfo:
 
     The frame count comes from demuxing the packets (no decoding): headers of
     FLV and MPEG-PS files carry no frame count, and that of a truncated file
-    overstates it. A file whose header promises more than
-    ``truncation_tolerance`` seconds of video beyond what can be demuxed is
-    reported as truncated.
+    overstates it. A read error ends the file there (as in ``ffmpeg``). A
+    file whose header promises more than ``truncation_tolerance`` seconds
+    of video beyond what can be demuxed is reported as truncated.
 
     Args:
         path (str): The video file.
@@ -142,25 +194,35 @@ def probe_video(path: str, truncation_tolerance: float = 0.1) -> VideoInfo:
             raise BadSampleError(path, 'has no video stream')
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate
-        if not rate:
+        if not rate or not math.isfinite(float(rate)) or float(rate) <= 0:
             raise BadSampleError(path, 'video stream has no frame rate')
         fps = float(rate)
-        num_frames = 0
-        try:
-            for packet in container.demux(stream):
-                if packet.size:
-                    num_frames += 1
-        except av.error.FFmpegError as e:
-            raise BadSampleError(path, f'is corrupt ({e})') from e
+        pts, demux_error = [], None
+        packets = container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as e:
+                demux_error = str(e).split(';')[0]
+                break
+            if packet.size:
+                pts.append(packet.pts)
+        num_frames = len(pts)
         if num_frames == 0:
-            raise BadSampleError(path, 'has no decodable video frame')
+            raise BadSampleError(
+                path, 'has no decodable video frame' +
+                (f' ({demux_error})' if demux_error else ''))
         expected = stream.frames / fps if stream.frames else (
             container.duration / av.time_base if container.duration else 0)
         duration = num_frames / fps
         if expected - duration > truncation_tolerance:
+            why = f' (FFmpeg: {demux_error})' if demux_error else ''
             raise BadSampleError(
                 path, f'is truncated: its header announces {expected:.2f} s '
-                f'of video but only {duration:.2f} s can be read')
+                f'of video but only {duration:.2f} s can be read{why}')
+        unique = None not in pts and len(set(pts)) == len(pts)
         audio = container.streams.audio
         return VideoInfo(
             num_frames=num_frames,
@@ -170,7 +232,10 @@ def probe_video(path: str, truncation_tolerance: float = 0.1) -> VideoInfo:
             width=stream.codec_context.width,
             height=stream.codec_context.height,
             has_audio=bool(audio),
-            audio_start_time=_stream_start(audio[0]) if audio else None)
+            audio_start_time=_stream_start(audio[0]) if audio else None,
+            codec=stream.codec_context.name,
+            frame_pts=sorted(pts) if unique else None,
+            demux_error=demux_error)
 
 
 @functools.lru_cache(maxsize=16)
@@ -207,7 +272,8 @@ def decode_audio(path: str,
                  mono: bool = True) -> Tuple[np.ndarray, int, float]:
     """Decode the first audio stream of a file (a wav or a video container).
 
-    Channels are mixed down by averaging; resampling uses
+    :func:`mmemo.datasets.decoding.decode_audio_track` without its repair
+    counts: channels are mixed down by averaging; resampling uses
     :func:`torchaudio.functional.resample`.
 
     Args:
@@ -220,34 +286,9 @@ def decode_audio(path: str,
         ``[S]`` (mono) or ``[C, S]``, their rate, and the stream's start in
         the container in seconds.
     """
-    container = open_audio_container(path)
-    with container:
-        if not container.streams.audio:
-            raise BadSampleError(path, 'has no audio track')
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format='fltp')
-        chunks, start_time = [], None
-        try:
-            for frame in container.decode(stream):
-                if start_time is None and frame.time is not None:
-                    start_time = float(frame.time)
-                chunks += [f.to_ndarray() for f in resampler.resample(frame)]
-            chunks += [f.to_ndarray() for f in resampler.resample(None)]
-        except av.error.FFmpegError as e:
-            raise BadSampleError(path, f'audio is corrupt ({e})') from e
-        rate = stream.rate
-    if not chunks:
-        raise BadSampleError(path, 'audio track holds no samples')
-    samples = np.concatenate(chunks, axis=1)  # [C, S]
-    if mono:
-        samples = samples.mean(axis=0)  # [S]
-    if sample_rate is not None and sample_rate != rate:
-        samples = resample(
-            torch.from_numpy(np.ascontiguousarray(samples)), rate,
-            sample_rate).numpy()
-        rate = sample_rate
-    start = _stream_start(stream) if start_time is None else start_time
-    return samples.astype(np.float32), rate, start
+    from .decoding import decode_audio_track
+    track = decode_audio_track(path, sample_rate, mono)
+    return track.samples, track.rate, track.start_time
 
 
 def file_signature(path: str) -> str:

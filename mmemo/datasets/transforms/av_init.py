@@ -4,6 +4,7 @@ from typing import Dict
 from mmcv.transforms import BaseTransform
 
 from mmemo.registry import TRANSFORMS
+from ..decoding import warn_once
 from ..media import open_container, probe_video
 
 
@@ -22,7 +23,10 @@ class AVInit(BaseTransform):
     Added keys: ``video_reader``, ``total_frames``, ``avg_fps``,
     ``video_start_time``, ``video_duration``, ``has_audio``,
     ``audio_offset`` (start of the container's audio track relative to its
-    first video frame, in seconds; 0 without a track).
+    first video frame, in seconds; 0 without a track), ``video_frame_pts``
+    (the frames' packet timestamps, for :class:`AVDecode`; None when
+    unusable) and ``media_report['video']`` (codec, fps, frames, duration,
+    width, height).
 
     Args:
         truncation_tolerance (float): Seconds of video a file may lack
@@ -44,6 +48,9 @@ class AVInit(BaseTransform):
         """
         path = results['filename']
         info = probe_video(path, self.truncation_tolerance)
+        if info.demux_error:
+            warn_once(path, 'video', 'reading stopped early at '
+                      f'{info.duration:.2f} s ({info.demux_error})')
         results['video_reader'] = open_container(path)
         results['total_frames'] = info.num_frames
         results['avg_fps'] = info.fps
@@ -52,6 +59,14 @@ class AVInit(BaseTransform):
         results['has_audio'] = info.has_audio
         results['audio_offset'] = (
             info.audio_start_time - info.start_time if info.has_audio else 0.0)
+        results['video_frame_pts'] = info.frame_pts
+        results.setdefault('media_report', {})['video'] = dict(
+            codec=info.codec,
+            fps=round(info.fps, 3),
+            frames=info.num_frames,
+            duration=round(info.duration, 3),
+            width=info.width,
+            height=info.height)
         return results
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 
 from mmemo.registry import TASK_UTILS, TRANSFORMS
+from mmemo.utils import strict_json
 
 CACHE_VERSION = 1
 
@@ -64,7 +65,9 @@ class FaceCrop(BaseTransform):
     size), ``img_shape``, ``face_boxes`` (float32 ``[T, 4]`` crop windows
     ``x1, y1, x2, y2`` in the frame's pixels, ``x2``/``y2`` exclusive),
     ``face_detected`` (bool ``[T]``: the detector found a face in that
-    frame), ``face_fallback_frames`` (int: frames cropped by the centre
+    frame), ``faces_found`` / ``face_frames`` in ``media_report`` (frames
+    with a face / frames),
+    ``face_fallback_frames`` (int: frames cropped by the centre
     fallback, ``T`` or 0).
 
     Args:
@@ -216,7 +219,7 @@ class FaceCrop(BaseTransform):
                 dir=self.cache_dir, prefix='.tmp-', suffix='.json')
             try:
                 with os.fdopen(fd, 'w') as f:
-                    json.dump(data, f, separators=(',', ':'))
+                    strict_json.dump(data, f, separators=(',', ':'))
                 os.replace(tmp, path)
             except BaseException:
                 if osp.exists(tmp):
@@ -388,6 +391,8 @@ class FaceCrop(BaseTransform):
         results['face_boxes'] = windows.astype(np.float32)
         results['face_detected'] = detected
         results['face_fallback_frames'] = fallback_frames
+        results.setdefault('media_report', {}).update(
+            faces_found=int(detected.sum()), face_frames=num)
         return results
 
     def __repr__(self) -> str:

@@ -39,7 +39,9 @@ class PackAVInputs(BaseTransform):
             targets and their masks, e.g. ``dict(gt_va='gt_va',
             va_mask='va_mask')``. Defaults to ``{}``.
         meta_keys (sequence of str): Results keys copied into the
-            metainfo when present.
+            metainfo when present; ``media_report`` (what the loading
+            steps found and repaired) feeds ``MediaReportHook`` and
+            ``tools/data/check_dataset.py``.
         one_clip (sequence of str): Inputs (names) given a leading clip
             axis of 1, ``[T, D]`` -> ``[1, T, D]``: per-frame feature
             sequences (e.g. MOSEI's FACET frames) for ``AVRecognizer``,
@@ -54,7 +56,7 @@ class PackAVInputs(BaseTransform):
                                     'sample_idx', 'av_window', 'audio_window',
                                     'video_window', 'face_fallback_frames',
                                     'video_id', 'target_frames', 'num_frames',
-                                    'frame_dir'),
+                                    'frame_dir', 'media_report'),
         one_clip: Sequence[str] = ()
     ) -> None:
         self.inputs = dict(video='imgs', audio='audio') \

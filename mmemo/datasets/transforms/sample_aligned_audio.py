@@ -5,6 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmemo.registry import TRANSFORMS
+from ..decoding import check_window_decoded
 
 
 @TRANSFORMS.register_module()
@@ -17,7 +18,9 @@ class SampleAlignedAudio(BaseTransform):
     (``window='frames'``): the right choice for clip-level sampling such as
     ``SampleFrames(clip_len=32)``. Times are relative to the first video
     frame; the audio's own offset (``audio_offset``) is taken into account.
-    Parts of the window that the audio track does not cover are padded.
+    Parts of the window that the audio track does not cover are padded. A
+    window less than ``LoadAudio``'s ``min_decoded_fraction`` of which was
+    decoded (the rest filled for corrupt packets) is a bad sample.
 
     Required keys: ``audio``, ``audio_sample_rate``, ``audio_offset``, and
     ``frame_inds`` + ``avg_fps`` (or ``av_window``).
@@ -81,6 +84,7 @@ class SampleAlignedAudio(BaseTransform):
         # sample positions of the window in the audio track
         first = int(round((start - results['audio_offset']) * rate))
         length = int(round((end - start) * rate))
+        check_window_decoded(results, first, length)
         results['audio'] = self._slice(results['audio'], first, length)
         results['audio_window'] = (start, start + length / rate)
         return results

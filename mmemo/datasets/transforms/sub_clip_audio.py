@@ -5,6 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmemo.registry import TRANSFORMS
+from ..decoding import check_window_decoded
 from .sample_sub_clips import fill_padding
 
 
@@ -98,6 +99,7 @@ class SubClipAudio(BaseTransform):
         first = last - length
         cuts = np.zeros((len(last), length), np.float32)
         for cut, lo, hi in zip(cuts, first, last):
+            check_window_decoded(results, int(lo), length)
             # the part of [lo, hi) the track covers; the rest stays zero
             a, b = max(lo, 0), min(hi, len(audio))
             if b > a:
