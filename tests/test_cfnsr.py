@@ -394,7 +394,7 @@ def test_ravdess_protocols(tmp_path):
         folder = root / f'Actor_{actor:02d}'
         folder.mkdir(parents=True)
         for name in ('01-01-03-01-01-01', '02-01-03-01-01-01'):
-            (folder / f'{name}-{actor:02d}.mp4').write_bytes(b'')
+            (folder / f'{name}-{actor:02d}.mp4').write_bytes(b'stub')
 
     def subjects(loader, **override):
         ds = DATASETS.build(

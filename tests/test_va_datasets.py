@@ -69,7 +69,8 @@ def write_txt(path, lines):
 
 def touch(path):
     os.makedirs(osp.dirname(path), exist_ok=True)
-    open(path, 'w').close()
+    with open(path, 'w') as f:
+        f.write('stub')  # not empty: an empty file is a bad sample
 
 
 def all_infos(dataset):

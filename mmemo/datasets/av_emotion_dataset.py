@@ -1,7 +1,6 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 import csv
 import os.path as osp
-from collections import Counter
 from typing import Callable, List, Optional, Sequence, Union
 
 from mmaction.datasets import BaseActionDataset
@@ -47,9 +46,11 @@ class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
     the run with a :class:`BadSampleError` naming the file and the problem.
     With ``'skip'`` they are left out at build time and, during training,
     replaced by another random sample at load time; every skip is counted
-    (``self.skipped``) and logged. A test-mode dataset never skips at load
-    time (it would change the evaluated set): run the dataset's preparation
-    tool first, which finds them all.
+    (``self.skipped``) and logged. A test-mode dataset never skips (it would
+    change the evaluated set): it raises naming the sample and the fix.
+    ``tools/data/check_dataset.py CONFIG`` runs every sample once and
+    writes an exclusion list; pass it as ``exclude_file`` to leave those
+    samples out on purpose, in every mode (see :class:`SkipsBadSamples`).
 
     Args:
         ann_file (str): The annotation CSV (relative to ``data_root``).
@@ -75,6 +76,8 @@ class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
             is not a git-lfs pointer. Defaults to True.
         on_bad_sample (str): ``'error'`` or ``'skip'``.
             Defaults to ``'error'``.
+        exclude_file (str, optional): Samples to leave out, one per line
+            (as ``tools/data/check_dataset.py`` writes them).
         test_mode (bool): As in mmengine's ``BaseDataset``.
         **kwargs: Other arguments of ``BaseActionDataset``.
     """
@@ -95,10 +98,10 @@ class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
                  target_columns: Sequence[str] = (),
                  check_files: bool = True,
                  on_bad_sample: str = 'error',
+                 exclude_file: Optional[str] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
         assert split in ('all', 'train', 'val', 'test'), split
-        assert on_bad_sample in ('error', 'skip'), on_bad_sample
         if split in ('train', 'test'):
             assert folds and fold and 1 <= fold <= len(folds), \
                 f'split={split!r} needs `folds` and a 1-based `fold`'
@@ -115,8 +118,7 @@ class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
         ]
         self.target_columns = tuple(target_columns)
         self.check_files = check_files
-        self.on_bad_sample = on_bad_sample
-        self.skipped: Counter = Counter()
+        self._init_bad_samples(on_bad_sample, exclude_file)
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         if classes is not None:
             metainfo['classes'] = tuple(classes)
@@ -227,7 +229,7 @@ class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
         Returns:
             list[dict]: The usable samples.
         """
-        entries = self.scan()
+        entries = self._drop_listed(self.scan())
         keep = self._subject_filter(entries)
         data_list, bad = [], []
         for entry in entries:

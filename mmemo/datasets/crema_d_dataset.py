@@ -208,10 +208,16 @@ class CremaDDataset(AVEmotionDataset):
         return self._relabel(self._drop_excluded(entries))
 
     def _drop_excluded(self, entries: list) -> list:
-        kept = [
-            e for e in entries if isinstance(e, BadSampleError)
-            or self._stem(e) not in self.excluded
-        ]
+        kept = []
+        for entry in entries:
+            if isinstance(entry, BadSampleError) or \
+                    self._stem(entry) not in self.excluded:
+                kept.append(entry)
+            else:
+                why = 'a known broken CREMA-D clip (exclude_broken)' \
+                    if self._stem(entry) in CREMA_D_BROKEN else \
+                    'listed in exclude_clips'
+                self.left_out.append((entry['filename'], why))
         if len(kept) < len(entries):
             print_log(
                 f'CremaDDataset: left out {len(entries) - len(kept)} '

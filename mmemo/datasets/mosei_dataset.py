@@ -130,6 +130,8 @@ class MoseiDataset(SkipsBadSamples, BaseActionDataset):
         allow_unsafe_pickle (bool): Unpickle any object. Defaults to False.
         on_bad_sample (str): ``'error'`` or ``'skip'``.
             Defaults to ``'error'``.
+        exclude_file (str, optional): Segments (``video[index]`` names or
+            media files) to leave out, one per line.
         test_mode (bool): As in mmengine's ``BaseDataset``.
         **kwargs: Other arguments of ``BaseActionDataset``.
     """
@@ -151,12 +153,12 @@ class MoseiDataset(SkipsBadSamples, BaseActionDataset):
                  check_files: bool = True,
                  allow_unsafe_pickle: bool = False,
                  on_bad_sample: str = 'error',
+                 exclude_file: Optional[str] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
         assert layout in ('pickle', 'csd', 'raw'), layout
         split = 'valid' if split == 'val' else split
         assert split in MOSEI_SPLITS + ('all', ), split
-        assert on_bad_sample in ('error', 'skip'), on_bad_sample
         split_by = split_by or ('source' if layout == 'pickle' else 'official')
         assert split_by in ('source', 'official'), split_by
         if split_by == 'source' and layout != 'pickle':
@@ -185,8 +187,7 @@ class MoseiDataset(SkipsBadSamples, BaseActionDataset):
         self.audio_pattern = audio_pattern
         self.check_files = check_files
         self.allow_unsafe_pickle = allow_unsafe_pickle
-        self.on_bad_sample = on_bad_sample
-        self.skipped: Counter = Counter()
+        self._init_bad_samples(on_bad_sample, exclude_file)
         self.fold_mismatches: Counter = Counter()
         # pickle layout: source split -> results key -> (values, masks)
         self._arrays: Dict[str, Dict[str, tuple]] = {}
@@ -221,6 +222,7 @@ class MoseiDataset(SkipsBadSamples, BaseActionDataset):
                 self._assign_splits(segments), key=_segment_order)
             load = self._load_csd if self.layout == 'csd' else self._load_raw
             entries = load(segments)
+        entries = self._drop_listed(entries)
         self._handle_bad([e['error'] for e in entries if 'error' in e],
                          when='while building the dataset')
         data_list = [e for e in entries if 'error' not in e]

@@ -8,7 +8,6 @@ the CSV that :class:`AVEmotionDataset` reads, one pair of CSVs per fold, and
 a JSON report of what was found and what is wrong.
 """
 import csv
-import json
 import os
 import os.path as osp
 from collections import Counter
@@ -17,21 +16,25 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.utils import track_parallel_progress, track_progress
 
+from ..utils import strict_json
 from .av_emotion_dataset import AVEmotionDataset
+from .decoding import check_av_lengths, decode_audio_track
 from .errors import BadSampleError
-from .media import check_file, decode_audio, probe_video
+from .media import check_file, probe_video
 
 
-def verify_sample(info: dict, max_shortfall: float = 0.5) -> dict:
+def verify_sample(info: dict, max_length_mismatch: float = 1.0) -> dict:
     """Open a sample's media the way the loading transforms will.
 
     Args:
         info (dict): ``filename`` and optionally ``audio_path``.
-        max_shortfall (float): Seconds the audio may end before the video.
+        max_length_mismatch (float): As in :class:`LoadAudio`: seconds
+            of audio that may be padded or trimmed to the video's length.
 
     Returns:
-        dict: ``info`` plus ``duration``, ``fps``, ``num_frames`` and
-        ``audio_duration``; or ``dict(error=str, path=...)`` for a bad one.
+        dict: ``info`` plus ``duration``, ``fps``, ``num_frames``,
+        ``audio_duration``, ``audio_padded`` and ``audio_trimmed``; or
+        ``dict(error=str, path=...)`` for a bad one.
     """
     try:
         video = probe_video(info['filename'])
@@ -39,20 +42,18 @@ def verify_sample(info: dict, max_shortfall: float = 0.5) -> dict:
         if not info.get('audio_path') and not video.has_audio:
             raise BadSampleError(audio_path, 'has no audio track')
         check_file(audio_path)
-        samples, rate, _ = decode_audio(audio_path)
+        track = decode_audio_track(audio_path)
         offset = 0.0 if info.get('audio_path') else (video.audio_start_time -
                                                      video.start_time)
-        audio_duration = len(samples) / rate
-        if offset + audio_duration < video.duration - max_shortfall:
-            raise BadSampleError(
-                audio_path, f'audio track ({audio_duration:.2f} s) is '
-                f'shorter than the video ({video.duration:.2f} s)')
+        lengths = check_av_lengths(audio_path, video.duration, offset,
+                                   track.duration, max_length_mismatch)
         return dict(
             info,
             duration=round(video.duration, 3),
             fps=round(video.fps, 3),
             num_frames=video.num_frames,
-            audio_duration=round(audio_duration, 3))
+            audio_duration=round(track.duration, 3),
+            **lengths)
     except BadSampleError as e:
         return dict(error=e.problem, path=e.path)
 
@@ -91,7 +92,7 @@ def prepare_dataset(dataset: AVEmotionDataset,
                     out_dir: str,
                     nproc: int = 1,
                     expected_names: Optional[Sequence[str]] = None,
-                    max_shortfall: float = 0.5) -> Dict:
+                    max_length_mismatch: float = 1.0) -> Dict:
     """Verify every sample of a dataset and write its annotation files.
 
     Args:
@@ -103,7 +104,7 @@ def prepare_dataset(dataset: AVEmotionDataset,
         expected_names (sequence of str, optional): The names the release
             should hold (e.g. CREMA-D's ``SentenceFilenames.csv``); the
             missing ones are reported.
-        max_shortfall (float): As in :class:`LoadAudio`.
+        max_length_mismatch (float): As in :class:`LoadAudio`.
 
     Returns:
         dict: The report also written to ``report.json``.
@@ -114,7 +115,7 @@ def prepare_dataset(dataset: AVEmotionDataset,
         dict(path=e.path, error=e.problem) for e in entries
         if isinstance(e, BadSampleError)
     ]
-    tasks = [(info, max_shortfall) for info in infos]
+    tasks = [(info, max_length_mismatch) for info in infos]
     if nproc > 1:
         results = track_parallel_progress(
             _verify_task, tasks, nproc, chunksize=8)
@@ -159,13 +160,13 @@ def prepare_dataset(dataset: AVEmotionDataset,
             max=float(durations.max())),
         fps=sorted(Counter(s['fps'] for s in good).items()))
     with open(osp.join(out_dir, 'report.json'), 'w') as f:
-        json.dump(report, f, indent=2, default=str)
+        strict_json.dump(report, f, indent=2, default=str)
     return report
 
 
 def _verify_task(task: tuple) -> dict:
-    info, max_shortfall = task
-    return verify_sample(info, max_shortfall)
+    info, max_length_mismatch = task
+    return verify_sample(info, max_length_mismatch)
 
 
 def summary(report: Dict) -> List[str]:

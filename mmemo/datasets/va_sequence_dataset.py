@@ -1,8 +1,7 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 import logging
 import os.path as osp
-from collections import Counter
-from typing import Callable, List, Tuple, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -84,8 +83,9 @@ class VASequenceDataset(SkipsBadSamples, BaseDataset):
     missing file or unreadable annotation stops the build with a
     :class:`BadSampleError` naming the file; with ``'skip'`` such videos are
     left out (counted in :attr:`skipped`, logged), and during training a
-    window whose media fail to load is replaced by another (never at test
-    time).
+    window whose media fail to load is replaced by another. A test-mode
+    dataset raises instead, naming the file and the fix; ``exclude_file``
+    leaves listed videos out in every mode.
 
     Args:
         pipeline (list): Processing pipeline.
@@ -99,6 +99,8 @@ class VASequenceDataset(SkipsBadSamples, BaseDataset):
             and are not git-lfs pointers. Defaults to True.
         on_bad_sample (str): ``'error'`` or ``'skip'``.
             Defaults to ``'error'``.
+        exclude_file (str, optional): Videos to leave out, one per line
+            (as ``tools/data/check_dataset.py`` writes them).
         test_mode (bool): Dense test windows. Defaults to False.
         **kwargs: Other arguments of mmengine's ``BaseDataset``.
     """
@@ -111,9 +113,9 @@ class VASequenceDataset(SkipsBadSamples, BaseDataset):
                  random_offset: bool = False,
                  check_files: bool = True,
                  on_bad_sample: str = 'error',
+                 exclude_file: Optional[str] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
-        assert on_bad_sample in ('error', 'skip'), on_bad_sample
         if seq_len < 1 or sub_clip_stride < 1:
             raise ValueError('seq_len and sub_clip_stride must be >= 1, got '
                              f'{seq_len} and {sub_clip_stride}')
@@ -121,8 +123,7 @@ class VASequenceDataset(SkipsBadSamples, BaseDataset):
         self.sub_clip_stride = sub_clip_stride
         self.random_offset = random_offset
         self.check_files = check_files
-        self.on_bad_sample = on_bad_sample
-        self.skipped: Counter = Counter()
+        self._init_bad_samples(on_bad_sample, exclude_file)
         self.videos: List[dict] = []
         kwargs.setdefault('data_prefix', dict())
         super().__init__(
@@ -179,7 +180,7 @@ class VASequenceDataset(SkipsBadSamples, BaseDataset):
         Returns:
             list[dict]: ``video_idx``, ``start``, ``offset`` per window.
         """
-        entries, bad = self.load_videos(), []
+        entries, bad = self._drop_listed(self.load_videos()), []
         videos = []
         for entry in entries:
             if isinstance(entry, BadSampleError):
