@@ -16,7 +16,6 @@ and the current window's emotion drawn on every frame, the audio muxed
 back in).
 """
 import argparse
-import json
 import math
 import os
 import os.path as osp
@@ -72,6 +71,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override config settings, as in tools/test.py')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     for name in ('window', 'stride'):
         value = getattr(args, name)
@@ -95,10 +96,8 @@ def media_info(video: str, audio: Optional[str] = None) -> dict:
     """
     from mmemo.apis.inference import check_media, media_duration
     from mmemo.datasets.media import probe_video
-    if not osp.isfile(video):
-        raise FileNotFoundError(f'{video}: file not found')
-    if audio is not None and not osp.isfile(audio):
-        raise FileNotFoundError(f'{audio}: file not found')
+    # check_media says what a path is when it is no media file (missing,
+    # a directory, a FIFO, a broken link, a git-lfs pointer)
     has_video, has_audio = check_media(video, 'video')
     if audio is not None:
         has_audio = check_media(audio, 'audio')[1]
@@ -252,6 +251,9 @@ def summarize(results: List[dict], info: dict, args: argparse.Namespace,
             valence=float(np.nanmean(valence)),
             arousal=float(np.nanmean(arousal)))
     summary['windows'] = windows
+    # every window's warnings, once, in order
+    summary['warnings'] = list(
+        dict.fromkeys(w for r in results for w in r.get('warnings', ())))
     return summary
 
 
@@ -370,32 +372,39 @@ def draw(frame: np.ndarray, text: str,
 
 
 def _audio_packets(path: str, out_stream, max_seconds: float) -> list:
-    """Encode the first audio track of ``path`` for ``out_stream``."""
+    """Encode the first audio track of ``path`` for ``out_stream``.
+
+    The track is decoded as training decodes it (corrupt packets skipped,
+    any channel layout read without PyAV's plane walk, which crashes on 7.1
+    audio) and mixed to the stream's mono or stereo in NumPy.
+    """
     import av
+
+    from mmemo.datasets.media import decode_audio
     rate = out_stream.codec_context.sample_rate
-    resampler = av.AudioResampler(
-        format=out_stream.codec_context.format,
-        layout=out_stream.codec_context.layout,
-        rate=rate)
-    limit = int(round(max_seconds * rate))
-    packets, samples = [], 0
-
-    def encode(frames) -> None:
-        nonlocal samples
-        for frame in frames:
-            if samples >= limit:
-                return
-            frame.pts, frame.time_base = samples, Fraction(1, rate)
-            samples += frame.samples
-            packets.extend(out_stream.encode(frame))
-
-    with av.open(path) as inp:
-        for frame in inp.decode(inp.streams.audio[0]):
-            frame.pts = None
-            encode(resampler.resample(frame))
-            if samples >= limit:
-                break
-        encode(resampler.resample(None))
+    samples, _, _ = decode_audio(path, rate, mono=False)  # [C, S]
+    stereo = out_stream.codec_context.layout.name == 'stereo'
+    if stereo and samples.shape[0] >= 2:
+        # the first two channels are front left / right in every layout
+        mix = samples[:2]
+    else:
+        mix = np.repeat(samples.mean(axis=0, keepdims=True), 2 if stereo
+                        else 1, axis=0)
+    mix = np.ascontiguousarray(
+        mix[:, :int(round(max_seconds * rate))].T, np.float32)  # [S, C]
+    frame_size = out_stream.codec_context.frame_size or 1024
+    packets = []
+    for first in range(0, len(mix), frame_size):
+        chunk = mix[first:first + frame_size]
+        if len(chunk) < frame_size:  # the encoder wants whole frames
+            chunk = np.pad(chunk, ((0, frame_size - len(chunk)), (0, 0)))
+        frame = av.AudioFrame.from_ndarray(
+            chunk.reshape(1, -1),
+            format='flt',
+            layout='stereo' if stereo else 'mono')
+        frame.rate, frame.pts = rate, first
+        frame.time_base = Fraction(1, rate)
+        packets.extend(out_stream.encode(frame))
     packets.extend(out_stream.encode(None))
     return packets
 
@@ -436,7 +445,8 @@ def write_annotated_video(summary: dict, video: str, audio: Optional[str],
         out_video.options = {'crf': '18', 'preset': 'veryfast'}
         audio_packets = []
         if audio_source is not None:
-            with av.open(audio_source) as src:
+            from mmemo.datasets.media import open_audio_container
+            with open_audio_container(audio_source) as src:
                 in_audio = src.streams.audio[0]
                 sample_rate = in_audio.codec_context.sample_rate
                 channels = in_audio.codec_context.channels
@@ -508,6 +518,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     summary = summarize(results, info, args, window, stride, model)
     if summary['note']:
         print(f'Note: {summary["note"]}')
+    for warning in summary['warnings']:
+        print(f'Warning: {warning}')
     if summary['task'] == 'classification':
         print(f'Overall: {summary["overall"]["label"]} (mean of '
               f'{len(results)} windows)')
@@ -534,10 +546,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         os.makedirs(
             osp.dirname(osp.abspath(args.out_json)) or '.', exist_ok=True)
         with open(args.out_json, 'w') as f:
-            json.dump(summary, f, indent=1)
+            from mmemo.utils import strict_json
+            strict_json.dump(summary, f, indent=1)
         print(f'JSON: {args.out_json}')
     return summary
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

@@ -185,6 +185,9 @@ def parse_args(argv=None):
         choices=('pipeline', 'train-step', 'latency', 'va-cache'),
         help='run only these benchmarks')
     _common(every)
+    from mmemo.utils.cli import add_debug_argument
+    for subparser in sub.choices.values():
+        add_debug_argument(subparser)
     return parser.parse_args(argv)
 
 
@@ -247,7 +250,8 @@ def finish(args, rows: List[Dict]) -> List[Dict]:
     print_table(rows)
     if getattr(args, 'json_out', None):
         with open(args.json_out, 'w') as f:
-            json.dump(rows, f, indent=1)
+            from mmemo.utils import strict_json
+            strict_json.dump(rows, f, indent=1)
     return rows
 
 
@@ -870,7 +874,8 @@ def run_all(args) -> List[Dict]:
             ('.json', '.md')) else args.out
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         with open(out + '.json', 'w') as f:
-            json.dump(report, f, indent=1)
+            from mmemo.utils import strict_json
+            strict_json.dump(report, f, indent=1)
         with open(out + '.md', 'w') as f:
             f.write(f'mmemo benchmark, {m["date"]}, {m["cpu"]} '
                     f'({m["cpu_count"]} CPUs), device {args.device}'
@@ -892,4 +897,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

@@ -109,6 +109,8 @@ def parse_args(argv=None):
         '--quiet',
         action='store_true',
         help="only write the folds' output to their log files")
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -493,7 +495,8 @@ def read_json(path: str) -> Optional[dict]:
 def write_json(path: str, data) -> None:
     tmp = path + '.tmp'
     with open(tmp, 'w') as f:
-        json.dump(data, f, indent=2)
+        from mmemo.utils import strict_json
+        strict_json.dump(data, f, indent=2)
         f.write('\n')
     os.replace(tmp, path)
 
@@ -781,4 +784,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmemo.utils.cli import run_cli
+    sys.exit(run_cli(main))

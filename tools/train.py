@@ -67,6 +67,8 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -153,4 +155,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

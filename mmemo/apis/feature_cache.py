@@ -31,6 +31,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Subset
 
+from ..utils import strict_json
+
 CACHE_META = 'cache.json'
 
 
@@ -50,7 +52,7 @@ def _load_meta(out_dir: str) -> Dict:
 def _save_meta(out_dir: str, meta: Dict) -> None:
     tmp = osp.join(out_dir, CACHE_META + '.tmp')
     with open(tmp, 'w') as f:
-        json.dump(meta, f, indent=1, sort_keys=True)
+        strict_json.dump(meta, f, indent=1, sort_keys=True)
     os.replace(tmp, osp.join(out_dir, CACHE_META))
 
 

@@ -14,12 +14,12 @@ counted. The model-zoo metafiles' ``FLOPs`` are this number for one test
 clip (configs that read pre-extracted features have none).
 """
 import argparse
-import json
 
 from torch.utils.flop_counter import FlopCounterMode
 
 import mmemo  # noqa: F401  (compat shims, registries)
 from mmemo.apis import inference_av, init_model
+from mmemo.utils import strict_json
 
 
 def parse_args():
@@ -29,6 +29,8 @@ def parse_args():
     parser.add_argument('--video', required=True, help='media file')
     parser.add_argument('--audio', help='separate audio file')
     parser.add_argument('--json', action='store_true', help='print JSON')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -68,11 +70,12 @@ def main():
     args = parse_args()
     stats = count_flops(args.config, args.video, args.audio)
     if args.json:
-        print(json.dumps(stats))
+        print(strict_json.dumps(stats))
     else:
         print(f'{args.config}: {stats["gflops"]} GFLOPs per clip '
               f'({stats["flops"]} FLOPs), {stats["params"]:,} parameters')
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

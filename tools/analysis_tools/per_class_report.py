@@ -27,7 +27,6 @@ The dump is a pickle file: open only dumps you made (unpickling can run
 code).
 """
 import argparse
-import json
 import os
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
@@ -38,6 +37,7 @@ import mmemo  # noqa: F401  (compat shims, registries)
 from mmemo.evaluation.metrics.emotion_cls_metric import (classification_scores,
                                                          confusion_matrix,
                                                          per_class_scores)
+from mmemo.utils import strict_json
 from mmemo.visualization import draw_confusion_matrix
 
 # keys of mmemo's regression outputs (valence/arousal, sentiment)
@@ -68,6 +68,8 @@ def parse_args():
         '--normalize',
         action='store_true',
         help='write row-normalised fractions in the confusion-matrix cells')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -274,7 +276,7 @@ def run(args) -> dict:
         paths['confusion_matrix.png'])
     mmcv.imwrite(draw_f1_bars(result)[..., ::-1], paths['per_class_f1.png'])
     with open(paths['report.json'], 'w') as f:
-        json.dump(result, f, indent=2)
+        strict_json.dump(result, f, indent=2)
 
     print(f"{args.dump} ({result['key']})\n")
     print('\n'.join(table_lines(result)))
@@ -287,4 +289,5 @@ def run(args) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

@@ -84,6 +84,8 @@ def main() -> None:
         'paths',
         nargs='+',
         help='work dir(s) of tools/test.py, or metrics JSON file(s)')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     args = parser.parse_args()
     for i, given in enumerate(args.paths):
         path = latest_metrics_file(given)
@@ -101,4 +103,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

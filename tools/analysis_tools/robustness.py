@@ -32,7 +32,6 @@ listed in the report. Writes ``robustness.md``, ``robustness.json`` and
 """
 import argparse
 import copy
-import json
 import logging
 import os
 import os.path as osp
@@ -44,6 +43,7 @@ from mmengine.runner import Runner
 
 import mmemo  # noqa: F401  (compat shims, registries)
 from mmemo.registry import MODELS, RUNNERS
+from mmemo.utils import strict_json
 
 #: default parameters of each family
 DEFAULTS = dict(
@@ -91,6 +91,8 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         nargs='+',
         action=DictAction,
         help='override settings of the config, as in tools/test.py')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -460,7 +462,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     with open(osp.join(out_dir, 'robustness.md'), 'w') as f:
         f.write(table)
     with open(osp.join(out_dir, 'robustness.json'), 'w') as f:
-        json.dump(report, f, indent=2)
+        strict_json.dump(report, f, indent=2)
     plot(report, osp.join(out_dir, 'robustness.png'))
     print(table, end='')
     print(f'written to {out_dir}/robustness.{{md,json,png}}')
@@ -468,4 +470,5 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

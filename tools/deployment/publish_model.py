@@ -57,6 +57,8 @@ def parse_args():
         '--model-index',
         default=osp.join(REPO, 'model-index.yml'),
         help='model-index.yml used to find the metafile')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     args = parser.parse_args()
     if args.metafile and not args.url_prefix:
         parser.error('--metafile needs --url-prefix')
@@ -179,4 +181,5 @@ def main():
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmemo.utils.cli import run_cli
+    sys.exit(run_cli(main))

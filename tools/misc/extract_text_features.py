@@ -60,6 +60,8 @@ def parse_args():
         '--video-dir',
         help='videos (<video_id>.*) probed for the duration of empty '
         'transcripts not in --durations')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -90,4 +92,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

@@ -49,6 +49,8 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override settings of the config (key=value)')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -87,4 +89,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

@@ -153,6 +153,8 @@ def parse_args():
         '--force',
         action='store_true',
         help='extract again even if valid files are present')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -162,4 +164,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

@@ -18,6 +18,8 @@ def parse_args():
         action=DictAction,
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file.')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -31,4 +33,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)

@@ -19,6 +19,7 @@ import numpy as np
 from mmengine.dist import barrier, get_rank
 from mmengine.utils import ProgressBar
 
+from ...utils import strict_json
 from .face import random_face_style
 from .voice import transpose
 
@@ -204,7 +205,7 @@ def environment() -> Dict[str, Any]:
 
 def dump_json(obj: Any) -> str:
     """The one JSON text form of the meta (stable, so byte-comparable)."""
-    return json.dumps(obj, indent=1, sort_keys=True) + '\n'
+    return strict_json.dumps(obj, indent=1, sort_keys=True) + '\n'
 
 
 def _comparable(meta: Dict) -> Dict:

@@ -37,6 +37,8 @@ def parse_args():
         help='the official SentenceFilenames.csv (default: <root>/'
         'SentenceFilenames.csv when present)')
     parser.add_argument('--nproc', type=int, default=2, help='processes')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -57,4 +59,5 @@ def main():
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmemo.utils.cli import run_cli
+    sys.exit(run_cli(main))

@@ -34,6 +34,8 @@ def parse_args():
         default='speech')
     parser.add_argument('--audio-root', help='folder of the wav Actor_XX')
     parser.add_argument('--nproc', type=int, default=2, help='processes')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -54,4 +56,5 @@ def main():
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmemo.utils.cli import run_cli
+    sys.exit(run_cli(main))

@@ -64,6 +64,8 @@ def parse_args():
         metavar='KEY=VALUE',
         help='other generator parameters, e.g. --set num_actors=4 '
         'snr_db_range="(20,30)"')
+    from mmemo.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args()
 
 
@@ -97,4 +99,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmemo.utils.cli import run_cli
+    run_cli(main)
