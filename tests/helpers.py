@@ -10,7 +10,7 @@ import os.path as osp
 import socket
 import subprocess
 import sys
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -121,11 +121,14 @@ def transcode(src: str,
               sample_rate: int = 48000,
               layout: str = 'stereo',
               fmt: Optional[str] = None,
-              max_seconds: Optional[float] = None) -> str:
+              max_seconds: Optional[float] = None,
+              audio_cut: float = 0.0) -> str:
     """Re-encode a clip with PyAV, as ffmpeg would for a dataset release.
 
     ``video_codec=None`` writes audio only (e.g. a wav with
-    ``audio_codec='pcm_s16le'``), ``audio_codec=None`` a silent video.
+    ``audio_codec='pcm_s16le'``), ``audio_codec=None`` a silent video;
+    ``audio_cut`` seconds are dropped from the end of the audio (real
+    releases hold tracks up to 0.6 s shorter than their videos).
     """
     from fractions import Fraction
 
@@ -151,6 +154,10 @@ def transcode(src: str,
                 rate=sample_rate)
             streams.append(inp.streams.audio[0])
         index = samples = 0
+        audio_end = float('inf')
+        if audio_cut:
+            stream = inp.streams.audio[0]
+            audio_end = float(stream.duration * stream.time_base) - audio_cut
 
         def stamp(frame):
             # AAC's priming samples are trimmed (mp4 edit list) only when
@@ -169,7 +176,7 @@ def transcode(src: str,
                 frame.pts, frame.time_base = index, Fraction(1, fps)
                 index += 1
                 out.mux(out_video.encode(frame))
-            else:
+            elif frame.time is None or frame.time < audio_end:
                 frame.pts = None
                 for resampled in resampler.resample(frame):
                     out.mux(out_audio.encode(stamp(resampled)))
@@ -212,42 +219,56 @@ def grid_clip(index: int) -> str:
     return osp.join(GRID_DIR, f'{name}.mpg')
 
 
-def make_ravdess_tree(root: str, stems: List[str]) -> str:
+def make_ravdess_tree(root: str,
+                      stems: List[str],
+                      short_audio: Sequence[int] = (),
+                      audio_cut: float = 0.6) -> str:
     """RAVDESS-like release from GRID clips: for each ``stem`` (the 6 fields
     after the modality, e.g. ``01-03-01-01-01-01``) the audio-visual
     ``01-…mp4`` (H.264 + AAC 48 kHz), the silent ``02-…mp4`` and the
-    audio-only ``03-…wav`` (48 kHz), in ``Actor_XX``."""
+    audio-only ``03-…wav`` (48 kHz), in ``Actor_XX``. The audio of the
+    stems at the ``short_audio`` indices is ``audio_cut`` s shorter than
+    the video, as in real releases."""
     for i, stem in enumerate(stems):
         actor = osp.join(root, f'Actor_{stem[-2:]}')
         src = grid_clip(i)
-        transcode(src, osp.join(actor, f'01-{stem}.mp4'))
+        cut = audio_cut if i in short_audio else 0.0
+        transcode(src, osp.join(actor, f'01-{stem}.mp4'), audio_cut=cut)
         transcode(src, osp.join(actor, f'02-{stem}.mp4'), audio_codec=None)
         transcode(
             src,
             osp.join(actor, f'03-{stem}.wav'),
             video_codec=None,
-            audio_codec='pcm_s16le')
+            audio_codec='pcm_s16le',
+            audio_cut=cut)
     return root
 
 
-def make_cremad_tree(root: str, stems: List[str]) -> str:
+def make_cremad_tree(root: str,
+                     stems: List[str],
+                     short_audio: Sequence[int] = (),
+                     audio_cut: float = 0.6) -> str:
     """CREMA-D-like release from GRID clips: ``VideoFlash/<stem>.flv`` (FLV1
     video + MP3 44.1 kHz, as Flash video) and ``AudioWAV/<stem>.wav``
-    (16 kHz mono, 16 bit)."""
+    (16 kHz mono, 16 bit); the stems at ``short_audio`` with audio
+    ``audio_cut`` s shorter than the video."""
     for i, stem in enumerate(stems):
         src = grid_clip(i)
+        cut = audio_cut if i in short_audio else 0.0
         transcode(
             src,
             osp.join(root, 'VideoFlash', f'{stem}.flv'),
             video_codec='flv',
             audio_codec='mp3',
             sample_rate=44100,
-            fmt='flv')
+            fmt='flv',
+            audio_cut=cut)
         transcode(
             src,
             osp.join(root, 'AudioWAV', f'{stem}.wav'),
             video_codec=None,
             audio_codec='pcm_s16le',
             sample_rate=16000,
-            layout='mono')
+            layout='mono',
+            audio_cut=cut)
     return root

@@ -46,16 +46,24 @@ def ci_config(tmp_path,
 
 @pytest.mark.parametrize('dataset', ['cremad', 'ravdess'])
 def test_train_and_test_on_release_trees(dataset, tmp_path):
+    """The shipped configs with their defaults on release-like trees where,
+    as in the real releases, 3 of the files have audio 0.6 s shorter than
+    the video (one each of train, val and test): the length policy pads
+    them, and the epoch logs say so."""
     root = str(tmp_path / dataset)
     if dataset == 'cremad':
-        make_cremad_tree(root, CREMA_D)
+        # test: 1001, 1002; train: 1030, 1040, 1050; val: 1091
+        make_cremad_tree(root, CREMA_D, short_audio=(0, 2, 5))
         extra = dict(val_subjects=1)
     else:
-        make_ravdess_tree(root, RAVDESS)
+        # test: actors 1, 2; val: 6; train: 10, 17, 24
+        make_ravdess_tree(root, RAVDESS, short_audio=(0, 2, 3))
         extra = {}
     config = ci_config(
         tmp_path, f'avtca_{dataset}.py', data_root=root, **extra)
-    _, work_dir, test_dir = train_then_test(config, tmp_path)
+    log, work_dir, test_dir = train_then_test(config, tmp_path)
+    for mode in ('Epoch(train) [1]', 'Epoch(val)'):
+        assert f'{mode} media: audio padded with silence' in log, log[-3000:]
     val = read_val_metrics(work_dir, key='emo/war')
     assert [m['step'] for m in val] == [1]
     assert {'emo/war', 'emo/uar', 'emo/audio/war', 'emo/video/war'} <= \

@@ -250,15 +250,31 @@ def test_seeking_decode_matches_sequential(model, media, monkeypatch):
     assert sought['scores'] == pytest.approx(plain['scores'])
 
 
-def test_short_audio_is_padded(model, media, tmp_path):
-    """An audio track that ends early (which the datasets refuse) is padded
-    with silence at inference time."""
+def test_short_audio_follows_the_datasets_length_policy(
+        model, media, tmp_path):
+    """Inference applies LoadAudio's one length policy, as training and
+    testing do: audio 0.6 s shorter than the video is padded with silence
+    (and said so in ``warnings``); 2 s shorter is beyond the 1-s tolerance
+    and refused with the datasets' message."""
     short = transcode(
         grid_clip(0),
         str(tmp_path / 'short.wav'),
         video_codec=None,
         audio_codec='pcm_s16le',
-        max_seconds=1.0)
+        audio_cut=0.6)
     result = inference_av(model, media['mkv'], audio_path=short)
     check_scores(result)
     assert result['modalities'] == ['video', 'audio']
+    padded = [w for w in result['warnings'] if w.startswith('audio padded')]
+    assert len(padded) == 1 and '0.6' in padded[0], result['warnings']
+    clean = inference_av(model, media['mp4'])
+    assert clean['warnings'] == []
+    too_short = transcode(
+        grid_clip(0),
+        str(tmp_path / 'too_short.wav'),
+        video_codec=None,
+        audio_codec='pcm_s16le',
+        max_seconds=1.0)
+    with pytest.raises(BadSampleError, match='too_short.wav: audio track '
+                       'does not cover 1.9. s of the video'):
+        inference_av(model, media['mkv'], audio_path=too_short)

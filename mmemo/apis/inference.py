@@ -11,6 +11,7 @@ the config's dataset would for one sample) and returns a plain dict;
 ``demo/demo_av.py`` runs :func:`inference_av` over sliding windows.
 """
 import copy
+import errno
 import math
 import os
 import os.path as osp
@@ -36,6 +37,7 @@ from mmemo.datasets.transforms import (AVClipWindow, AVDecode, AVInit,
                                        FaceCrop, LoadAudio, PackAVInputs,
                                        SampleSubClips)
 from mmemo.registry import DATASETS, TRANSFORMS
+from .media_warnings import media_warnings
 
 #: Extensions :func:`inference_folder` reads by default.
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.flv', '.mkv', '.mov', '.webm', '.mpg',
@@ -326,19 +328,29 @@ class _Cached(BaseTransform):
         self.key = key
 
     def transform(self, results: Dict) -> Dict:
-        stored = self.cache.get(self.key)
-        if stored is None:
+        cached = self.cache.get(self.key)
+        if cached is None:
             before = set(results)
+            old_report = dict(results.get('media_report') or {})
             out = self.inner(results)
             stored = {
                 k: v
                 for k, v in out.items()
                 if (k not in before or k == 'audio_offset')
-                and k != 'video_reader'
+                and k not in ('video_reader', 'media_report')
             }
-            self.cache[self.key] = stored
+            # the report entries it added (a fresh dict per call)
+            added = {
+                k: v
+                for k, v in (out.get('media_report') or {}).items()
+                if k not in old_report or old_report[k] is not v
+            }
+            self.cache[self.key] = (stored, added)
             return out
+        stored, added = cached
         results.update(stored)
+        results['media_report'] = dict(
+            results.get('media_report') or {}, **added)
         if isinstance(self.inner, AVInit):
             results['video_reader'] = open_container(results['filename'])
         return results
@@ -358,9 +370,9 @@ def check_media(path: str, what: str) -> Tuple[bool, bool]:
     if not isinstance(path, (str, Path)):
         raise TypeError(f'{what} must be a path, got {type(path).__name__}')
     path = str(path)
-    if not osp.exists(path):
-        raise FileNotFoundError(f'{what} {path!r}: file not found')
-    check_file(path)  # a directory, a git-lfs pointer
+    if not osp.lexists(path):
+        raise FileNotFoundError(errno.ENOENT, f'{what}: file not found', path)
+    check_file(path)  # a directory, a FIFO, a broken link, a git-lfs pointer
     # a PCM WAV opens without FFmpeg's stream probing (tens of ms)
     container = open_audio_container(path)
     with container:
@@ -444,11 +456,6 @@ def _built_pipeline(model: nn.Module) -> List[BaseTransform]:
         scope = cfg.get('default_scope', 'mmemo')
         with DefaultScope.overwrite_default_scope(scope):
             built = [TRANSFORMS.build(copy.deepcopy(t)) for t in pipeline]
-        for t in built:
-            if isinstance(t, LoadAudio):
-                # a user's file whose audio track ends early is padded
-                # (with silence) rather than refused as a broken sample
-                t.short_audio = 'pad'
         model._mmemo_test_transforms = built
     return built
 
@@ -675,6 +682,10 @@ def inference_av(model: nn.Module,
         sampled frame, in the original frame's pixels) when the pipeline
         crops faces; ``frame_times`` (s) of the sampled frames.
         Valence/arousal: per-frame ``times`` (s), ``valence``, ``arousal``.
+        Both: ``warnings``, a list of sentences about the input (a still
+        image, a single frame, audio much shorter than the window, no face
+        found, repairs of damaged or mismatched tracks; see
+        :func:`~mmemo.apis.media_warnings.media_warnings`).
 
     Raises:
         FileNotFoundError: A file does not exist (the message names it).
@@ -691,6 +702,7 @@ def inference_av(model: nn.Module,
         transforms = _transforms_for(model, source, start, duration,
                                      media_cache)
         packed, kept = _run(transforms, _base_results(source))
+        report = packed['data_samples'].metainfo.get('media_report') or {}
         sample = _forward(model, [packed], _missing(source))[0]
         result = _classification(model, sample, source)
         window = kept.get('av_window') or kept.get('video_window')
@@ -709,6 +721,8 @@ def inference_av(model: nn.Module,
                     result['face_detected'] = [
                         bool(v) for v in np.asarray(kept['face_detected'])
                     ]
+        result['warnings'] = media_warnings(report, result['window'],
+                                            source['modalities'])
     result['file'] = source['video'] or source['audio']
     if source.get('separate_audio'):
         result['audio_file'] = source['separate_audio']
@@ -759,6 +773,7 @@ def _inference_va(model: nn.Module, source: dict, start: Optional[float],
     stem = osp.splitext(osp.basename(probe['filename']))[0]
     values = np.full((f1 - f0, 2), np.nan, np.float32)
     block = seq_len * stride
+    report = {}
     for b0 in range(f0, f1, block):
         samples, targets = [], []
         for offset in range(stride):
@@ -775,6 +790,7 @@ def _inference_va(model: nn.Module, source: dict, start: Optional[float],
                 num_frames=total,
                 fps=fps)
             packed, _ = _run(transforms, results)
+            report = packed['data_samples'].metainfo.get('media_report', {})
             samples.append(packed)
             targets.append(ends)
         preds = _forward(model, samples, _missing(source))
@@ -793,7 +809,9 @@ def _inference_va(model: nn.Module, source: dict, start: Optional[float],
         times=_to_list(frames / fps),
         valence=_to_list(values[:, 0]),
         arousal=_to_list(values[:, 1]),
-        fps=fps)
+        fps=fps,
+        warnings=media_warnings(report, [f0 / fps, f1 / fps],
+                                source['modalities']))
 
 
 # ------------------------------------------------------------------ folders
