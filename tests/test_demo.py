@@ -90,8 +90,13 @@ def run_demo(tmp_path, name, video, model, *extra) -> tuple:
     ],
                cwd=str(tmp_path))
     with open(out['json']) as f:
-        summary = json.load(f)
+        summary = json.load(f, parse_constant=refuse_non_standard)
     return summary, out, proc.stdout
+
+
+def refuse_non_standard(token: str):
+    """A strict JSON parser's answer to ``NaN`` / ``Infinity``."""
+    raise ValueError(f'not strict JSON: {token}')
 
 
 def check_summary(summary: dict, duration: float, window: float,
@@ -191,6 +196,40 @@ def test_demo_on_a_wav(face_model, media, tmp_path):
     assert summary['out_video'] is None
     assert 'no video stream' in summary['out_video_skipped']
     assert '--out-video' in stdout and 'no video stream' in stdout
+
+
+def test_demo_on_7_1_audio(face_model, media, tmp_path):
+    """A separate 8-channel (7.1) float wav, which used to kill the
+    process: predicted on, re-encoded into the annotated video, and the
+    JSON (with every window's warnings) parses strictly."""
+    from fractions import Fraction
+    mono, rate = demo_av_audio(media['wav'])
+    wide = np.stack([mono * (0.5 + 0.1 * c) for c in range(8)])  # [8, S]
+    wav = str(tmp_path / 'surround.wav')
+    with av.open(wav, 'w') as out:
+        stream = out.add_stream('pcm_f32le', rate=rate, layout='7.1')
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(wide.T).reshape(1, -1), format='flt',
+            layout='7.1')  # packed: PyAV's planar path is what crashes
+        frame.sample_rate = rate
+        frame.pts, frame.time_base = 0, Fraction(1, rate)
+        for packet in list(stream.encode(frame)) + list(stream.encode(None)):
+            out.mux(packet)
+    summary, out, stdout = run_demo(tmp_path, 'surround', media['mkv'],
+                                    face_model, '--audio', wav)
+    check_summary(summary, 3.0, 2.0, 1.0)
+    assert summary['modalities'] == ['video', 'audio']
+    assert summary['warnings'] == []
+    after = video_facts(out['video'])
+    assert after['has_audio']
+    with av.open(out['video']) as container:
+        assert container.streams.audio[0].codec_context.channels == 2
+
+
+def demo_av_audio(path: str) -> tuple:
+    from mmemo.datasets.media import decode_audio
+    samples, rate, _ = decode_audio(path)
+    return samples, rate
 
 
 def test_demo_missing_file_names_it(face_model, tmp_path):

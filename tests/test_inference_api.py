@@ -278,3 +278,25 @@ def test_short_audio_follows_the_datasets_length_policy(
     with pytest.raises(BadSampleError, match='too_short.wav: audio track '
                        'does not cover 1.9. s of the video'):
         inference_av(model, media['mkv'], audio_path=too_short)
+
+
+def test_results_warn_about_weak_inputs(model, media, tmp_path):
+    """``warnings``: a still image, a single frame, audio much shorter than
+    the window; a clean clip has none."""
+    import av
+    from PIL import Image
+    assert inference_av(model, media['mp4'])['warnings'] == []
+    with av.open(media['mp4']) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format='rgb24')
+    still = str(tmp_path / 'still.png')
+    Image.fromarray(frame).save(still)
+    result = inference_av(model, still)
+    check_scores(result)
+    assert result['modalities'] == ['video']
+    assert [w.split(':')[0] for w in result['warnings']] == ['still image']
+    one = transcode(grid_clip(0), str(tmp_path / 'one.mp4'), max_seconds=0.04)
+    result = inference_av(model, one)
+    check_scores(result)
+    assert [w.split(':')[0] for w in result['warnings']] == [
+        'single frame', 'audio much shorter than the window'
+    ], result['warnings']
