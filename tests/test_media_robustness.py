@@ -11,6 +11,7 @@ import textwrap
 from fractions import Fraction
 
 import av
+import av.logging
 import numpy as np
 import pytest
 from helpers import REPO, grid_clip, run, transcode
@@ -123,7 +124,19 @@ def warnings_logged(monkeypatch) -> list:
 
 # ------------------------------------------------------------ decoding
 def test_corrupt_aac_packet_is_skipped_counted_and_warned(
-        damaged, warnings_logged):
+        damaged, warnings_logged, tmp_path):
+    # FFmpeg's log is process-wide: messages of other files (here held back
+    # as "repeated") must not be taken for this file's
+    junk = tmp_path / 'junk.mp4'
+    junk.write_bytes(b'\0' * 64)
+    level = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        for _ in range(3):
+            with pytest.raises(av.error.FFmpegError):
+                av.open(str(junk))
+    finally:
+        av.logging.set_level(level)
     # at the file's rate (48 kHz), so that the filled samples stay exact
     results = LoadAudio(sample_rate=None)(dict(audio_path=damaged['aac']))
     report = results['media_report']

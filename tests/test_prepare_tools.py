@@ -51,7 +51,7 @@ def test_prepare_cremad(tmp_path):
         for p in report['problems']
     }
     assert 'git-lfs pointer' in problems['1001_DFA_ANG_XX.wav']
-    assert 'shorter than the video' in problems['1020_IEO_HAP_HI.wav']
+    assert 'audio track does not cover' in problems['1020_IEO_HAP_HI.wav']
     assert report['fold_sizes'][2] == dict(fold=3, train=0, test=1)
     assert len(read_csv(osp.join(out, 'fold3_test.csv'))) == 1
     # the annotation file drives the dataset class

@@ -78,9 +78,17 @@ def ffmpeg_errors() -> Iterator[list]:
         av.logging.set_level(level)
 
 
-def _first_message(logs: Sequence[tuple], since: int) -> Optional[str]:
+def _first_message(logs: Sequence[tuple], since: int,
+                   decoder: str) -> Optional[str]:
+    """The first message the decoder logged since ``since``.
+
+    FFmpeg's log is process-wide: a message of another file (e.g. one held
+    back as "repeated" and flushed now) may land in between, so only the
+    decoder's own component counts.
+    """
     for _, name, message in logs[since:]:
-        return f'{name}: {message.strip()}'
+        if name == decoder and '(repeated' not in message:
+            return f'{name}: {message.strip()}'
     return None
 
 
@@ -239,6 +247,7 @@ def decode_audio_track(path: str,
         corrupt = concealed = 0
         skipped, lost = False, 0.0  # rejected packets not yet filled
         demux_error = None
+        decoder = stream.codec_context.name  # its log component
         packets = container.demux(stream)
         while True:
             try:
@@ -255,13 +264,15 @@ def decode_audio_track(path: str,
             except av.error.FFmpegError as e:
                 corrupt += 1
                 skipped = True
-                messages.append(_first_message(logs, seen) or str(e))
+                messages.append(
+                    _first_message(logs, seen, decoder) or str(e))
                 if packet.duration and packet.time_base:
                     lost += float(packet.duration * packet.time_base)
                 continue
-            if len(logs) > seen:
+            message = _first_message(logs, seen, decoder)
+            if message:
                 concealed += 1
-                messages.append(_first_message(logs, seen))
+                messages.append(message)
             for frame in frames:
                 data = frame_samples(frame)  # [C, S]
                 _check_finite(path, data, position, rate)
@@ -446,6 +457,7 @@ def decode_video_frames(
         return frame.to_ndarray(format='rgb24')
 
     with ffmpeg_errors() as logs:
+        decoder = stream.codec_context.name  # its log component
         packets = container.demux(stream)
         done = False
         while not done:
@@ -461,13 +473,15 @@ def decode_video_frames(
                 frames = packet.decode()
             except av.error.FFmpegError as e:
                 report.corrupt_packets += 1
-                report.messages.append(_first_message(logs, seen) or str(e))
+                report.messages.append(
+                    _first_message(logs, seen, decoder) or str(e))
                 if not rank:
                     counter += 1  # the frame it held is lost
                 continue
-            if len(logs) > seen:
+            message = _first_message(logs, seen, decoder)
+            if message:
                 report.concealed_packets += 1
-                report.messages.append(_first_message(logs, seen))
+                report.messages.append(message)
             for frame in frames:
                 index = rank.get(frame.pts, counter + 1) \
                     if frame.pts is not None else counter + 1
