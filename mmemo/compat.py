@@ -38,30 +38,21 @@ ran are listed in :data:`APPLIED`.
 |                     | mmaction.models`` fails in VindLU                |
 +---------------------+--------------------------------------------------+
 
-Checkpoint policy (stricter than mmengine main, which simply turns
-``weights_only`` off): a checkpoint given as ``load_from``, ``--checkpoint``,
-``init_cfg.checkpoint`` or a URL is unpickled with ``weights_only=True``;
-only the plain types mmengine's own checkpoints hold are allowed (NumPy
-arrays, scalars and dtypes, and ``HistoryBuffer``, whose pickled state is
-reduced to arrays). Resuming from the run's own ``work_dir`` may fall back to
-full unpickling for older checkpoints. Anything else that would need to run
-code while unpickling is refused with :class:`UnsafeCheckpointError`.
-URLs are downloaded resumably into the torch hub cache, and a file or URL
-named ``...-<sha256 prefix>.pth`` must match that hash
-(:mod:`mmemo.utils.hub`).
+The checkpoint policy itself (one restricted loader for every checkpoint,
+resume included) is :mod:`mmemo.checkpoint`; this module only installs it.
 """
-import contextvars
 import functools
 import importlib.abc
 import importlib.machinery
 import importlib.metadata
 import importlib.util
-import logging
-import os
 import os.path as osp
-import pickle
 import sys
-from typing import Callable, List, Optional
+from typing import Callable, List
+
+# the checkpoint policy, re-exported for code that imported it from here
+from .checkpoint import (UnsafeCheckpointError, checkpoint_safe_globals,
+                         load_from_http, load_from_local, safe_torch_load)
 
 APPLIED: List[str] = []
 _ORIGINALS: dict = {}
@@ -302,18 +293,30 @@ def restore_numpy_aliases() -> bool:
     return restored
 
 
-def _adjust_hue(img, factor):
-    """``ColorJitter.adjust_hue`` with the hue sum done in int32.
+def shift_hue(hue, offset: int):
+    """``(hue + offset) % 180`` on a uint8 hue plane as NumPy 1 computed it.
 
-    Under NEP 50 ``uint8_array + negative_int`` raises OverflowError instead
-    of promoting, which broke mmaction2's version for about half the samples.
+    NumPy 1's value-based casting kept ``uint8 + offset`` in uint8 when the
+    offset fits in uint8 (0..255: the sum wraps at 256 before the ``% 180``,
+    which matters for hue factors above 0.30) and promoted to int16 for a
+    negative offset (no wrap). NumPy 2 (NEP 50) raises OverflowError for
+    the negative case instead, so mmaction2's expression is redone here with
+    NumPy 1's result for every offset.
     """
+    import numpy as np
+    wide = hue.astype(np.int32) + offset
+    if 0 <= offset <= 255:
+        wide %= 256  # the uint8 sum wrapped
+    return (wide % 180).astype(np.uint8)
+
+
+def _adjust_hue(img, factor):
+    """``ColorJitter.adjust_hue`` with NumPy 1's hue arithmetic."""
     import cv2
     import numpy as np
     img = np.clip(img, 0, 255).astype(np.uint8)
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
-    offset = int(factor * 255)
-    hsv[..., 0] = (hsv[..., 0].astype(np.int32) + offset) % 180
+    hsv[..., 0] = shift_hue(hsv[..., 0], int(factor * 255))
     img = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
     return img.astype(np.float32)
 
@@ -336,208 +339,17 @@ def patch_colorjitter_hue() -> bool:
 # ---------------------------------------------------------------------------
 # Checkpoint loading under torch >= 2.6 (weights_only=True by default)
 # ---------------------------------------------------------------------------
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """A checkpoint needs more than plain data to be unpickled."""
-
-
-# Files being resumed from the runner's own work_dir (see patch of
-# ``Runner.resume``); only these may fall back to full unpickling.
-_TRUSTED_RESUME: contextvars.ContextVar = contextvars.ContextVar(
-    'mmemo_trusted_resume', default=None)
-_HISTORY_BUFFER_DEFAULTS = ('min', 'max', 'current', 'mean')
-
-
-def checkpoint_safe_globals() -> list:
-    """The plain, non-tensor types found in mmengine's own checkpoints.
-
-    Returns:
-        list: Classes and functions for ``torch.serialization.safe_globals``:
-        NumPy arrays, scalars and dtypes (``HistoryBuffer`` and metric values
-        in the message hub) and ``HistoryBuffer`` itself. None of them runs
-        code when rebuilt; ``builtins.getattr`` is deliberately absent.
-    """
-    import numpy as np
-    from mmengine.logging import HistoryBuffer
-    multiarray = getattr(np, '_core', None) or np.core
-    multiarray = multiarray.multiarray
-    dtype_classes = {type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDG'}
-    return [
-        np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar,
-        HistoryBuffer, *sorted(dtype_classes, key=lambda c: c.__name__)
-    ]
-
-
-def _refusal(source: str, error: Exception) -> UnsafeCheckpointError:
-    reason = str(error).strip().splitlines()
-    detail = next(
-        (line.strip()
-         for line in reason if 'GLOBAL' in line or 'Unsupported' in line),
-        reason[0] if reason else repr(error))
-    return UnsafeCheckpointError(
-        f'Refused to load checkpoint {source!r}: it is not a plain '
-        f'weights-only file ({detail}). Unpickling it could run arbitrary '
-        'code, so mmemo loads checkpoints given as `load_from`, '
-        '`--checkpoint`, `init_cfg.checkpoint` or a URL with '
-        '`torch.load(weights_only=True)`. If the file comes from your own '
-        'training run, resume it from its work_dir (`tools/train.py CONFIG '
-        '--resume`); if you trust it otherwise, re-save only its '
-        '`state_dict` and `meta` with '
-        '`torch.save(dict(state_dict=c["state_dict"], meta=c.get("meta", '
-        '{})), out)` after `c = torch.load(path, weights_only=False)`.')
-
-
-def safe_torch_load(f, map_location=None, source: Optional[str] = None):
-    """Load a checkpoint under mmemo's checkpoint policy.
-
-    Args:
-        f (str | file-like): What to pass to :func:`torch.load`.
-        map_location: As in :func:`torch.load`.
-        source (str, optional): The name the user gave (path or URL), used
-            in messages and to recognise trusted resumes. Defaults to ``f``.
-
-    Returns:
-        The unpickled checkpoint.
-
-    Raises:
-        UnsafeCheckpointError: If unpickling needs a non-allowed global and
-            the file is not a resume from the runner's own work_dir.
-    """
-    import torch
-    from mmengine.logging import print_log
-    source = str(f) if source is None else source
-    trusted = _TRUSTED_RESUME.get()
-    try:
-        with torch.serialization.safe_globals(checkpoint_safe_globals()):
-            return torch.load(f, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        if trusted is None or not isinstance(f, str) or \
-                osp.realpath(f) != trusted:
-            raise _refusal(source, error) from error
-        print_log(
-            f'{source} is not a weights-only checkpoint '
-            f'({type(error).__name__}); loading the full training state '
-            "because it is a resume from this run's own work_dir.",
-            logger='current',
-            level=logging.WARNING)
-        return torch.load(f, map_location=map_location, weights_only=False)
-
-
-def load_from_local(filename: str, map_location=None):
-    """mmengine's local-file checkpoint loader under the mmemo policy.
-
-    A name ending in ``-<sha256 prefix>.pth`` is checked against the file
-    (:func:`mmemo.utils.hub.verify_checkpoint_hash`).
-    """
-    from mmemo.utils.hub import verify_checkpoint_hash
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    verify_checkpoint_hash(filename)
-    return safe_torch_load(filename, map_location, source=filename)
-
-
-def load_from_http(filename: str,
-                   map_location=None,
-                   model_dir: Optional[str] = None,
-                   progress: bool = os.isatty(0)):
-    """mmengine's URL checkpoint loader under the mmemo policy.
-
-    Downloads into the torch hub cache (rank 0 first, as mmengine does),
-    resumably and hash-checked (:func:`mmemo.utils.hub.download_checkpoint`),
-    and unpickles with ``weights_only=True``; torch's own
-    ``load_state_dict_from_url`` would unpickle it fully.
-    """
-    import torch
-    from mmengine.dist import get_dist_info
-
-    from mmemo.utils.hub import download_checkpoint
-    rank, world_size = get_dist_info()
-    if rank == 0:
-        cached = download_checkpoint(filename, model_dir, progress)
-    if world_size > 1:
-        torch.distributed.barrier()
-        if rank > 0:
-            cached = download_checkpoint(filename, model_dir, progress)
-    return safe_torch_load(cached, map_location, source=filename)
-
-
-def _history_buffer_getstate(self) -> dict:
-    """Pickle a ``HistoryBuffer`` as arrays and numbers only.
-
-    Upstream pickles the class-wide statistics methods, which stores
-    ``getattr(HistoryBuffer, 'min')`` and so needs ``builtins.getattr`` to
-    load. ``__setstate__`` restores the default methods anyway, so only
-    user-registered ones are kept.
-    """
-    from mmengine.logging import HistoryBuffer
-    state = {
-        k: v
-        for k, v in self.__dict__.items() if k != 'statistics_methods'
-    }
-    custom = {
-        name: method
-        for name, method in self._statistics_methods.items()
-        if not (name in _HISTORY_BUFFER_DEFAULTS
-                and method is getattr(HistoryBuffer, name))
-    }
-    if custom:
-        state['statistics_methods'] = custom
-    return state
-
-
-def _own_checkpoint(work_dir: Optional[str], filename) -> Optional[str]:
-    """Real path of ``filename`` if it is this run's own checkpoint."""
-    if not work_dir or not isinstance(filename, str) or '://' in filename:
-        return None
-    path = osp.realpath(osp.expanduser(filename))
-    work_dir = osp.realpath(work_dir)
-    if path.startswith(work_dir + os.sep):
-        return path
-    record = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(record):
-        with open(record) as f:
-            if osp.realpath(f.read().strip()) == path:
-                return path
-    return None
-
-
 def patch_checkpoint_loading() -> bool:
-    """Install the checkpoint policy into mmengine's loaders."""
-    import mmengine.runner.checkpoint as ckpt
-    from mmengine.logging import HistoryBuffer
-    from mmengine.runner import Runner
+    """mmengine 0.10.7's loaders unpickle fully or fail on torch >= 2.6:
+    install mmemo's restricted loader (:mod:`mmemo.checkpoint`)."""
+    from . import checkpoint
     if 'checkpoint' in APPLIED:
         return True
-
-    # Loaders: the scheme table and the module globals that other schemes
-    # (open-mmlab://, torchvision://, mmcls://) call directly.
-    _ORIGINALS['load_from_local'] = ckpt.load_from_local
-    _ORIGINALS['load_from_http'] = ckpt.load_from_http
-    ckpt.CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
-    ckpt.CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=load_from_http, force=True)
-    ckpt.load_from_local = load_from_local
-    ckpt.load_from_http = load_from_http
-
-    # Our own checkpoints stay weights-only loadable.
-    if 'statistics_methods' in HistoryBuffer().__getstate__():
-        _ORIGINALS['HistoryBuffer.__getstate__'] = HistoryBuffer.__getstate__
-        HistoryBuffer.__getstate__ = _history_buffer_getstate
-
-    # A resume from the run's own work_dir is trusted.
-    resume = Runner.resume
-
-    @functools.wraps(resume)
-    def trusted_resume(self, filename, *args, **kwargs):
-        token = _TRUSTED_RESUME.set(_own_checkpoint(self.work_dir, filename))
-        try:
-            return resume(self, filename, *args, **kwargs)
-        finally:
-            _TRUSTED_RESUME.reset(token)
-
-    _ORIGINALS['Runner.resume'] = resume
-    Runner.resume = trusted_resume
+    checkpoint.patch_checkpoint_loading()
+    _ORIGINALS.update({
+        k: v
+        for k, v in checkpoint._ORIGINALS.items()
+    })
     _record('checkpoint')
     return True
 

@@ -321,6 +321,17 @@ def test_interrupted_download_resumes(published, server, tmp_path):
     assert not osp.exists(partial)
 
 
+def test_download_errors_are_url_errors(server, tmp_path):
+    """Callers of mmengine's and torch's loaders catch ``URLError``."""
+    import urllib.error
+    _, _, base, _ = server
+    with pytest.raises(urllib.error.URLError,
+                       match=f'{base}/missing.pth failed: HTTP 404'):
+        download_checkpoint(f'{base}/missing.pth', str(tmp_path),
+                            progress=False)
+    assert issubclass(IncompleteDownloadError, urllib.error.URLError)
+
+
 # ---------------------------------------------------------------------------
 # mim search / download from an installed wheel
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ EXPECTED_NAMES = ('BadSampleError', 'FileNotFoundError', 'IsADirectoryError',
                   'UnsafeCheckpointError', 'ChecksumMismatchError',
                   'IncompleteDownloadError', 'TranscriptError',
                   'EmptyTranscriptError', 'InvalidDataError',
-                  'UnpicklingError')
+                  'UnpicklingError', 'URLError', 'DownloadError')
 
 
 def add_debug_argument(parser: argparse.ArgumentParser) -> None:

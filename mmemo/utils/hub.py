@@ -37,7 +37,15 @@ class ChecksumMismatchError(RuntimeError):
     """A checkpoint's SHA-256 does not match the hash in its name."""
 
 
-class IncompleteDownloadError(RuntimeError):
+class DownloadError(urllib.error.URLError):
+    """A checkpoint download failed (a ``URLError``, as callers of
+    mmengine's and torch's loaders expect); the message names the URL."""
+
+    def __str__(self) -> str:
+        return str(self.reason)
+
+
+class IncompleteDownloadError(DownloadError):
     """A download ended early; calling again resumes it."""
 
 
@@ -155,12 +163,12 @@ def _open(url: str, offset: int, timeout: float):
         if error.code == 416 and offset:
             # the partial file is no prefix of the served one: start again
             return _open(url, 0, timeout)[0], False
-        raise RuntimeError(
+        raise DownloadError(
             f'Downloading checkpoint {url} failed: HTTP {error.code} '
             f'{error.reason}.') from error
     except urllib.error.URLError as error:
-        raise RuntimeError(f'Downloading checkpoint {url} failed: '
-                           f'{error.reason}.') from error
+        raise DownloadError(f'Downloading checkpoint {url} failed: '
+                            f'{error.reason}.') from error
     resumed = False
     if offset and response.status == 206:
         content_range = response.headers.get('Content-Range', '')

@@ -97,7 +97,7 @@ def publish(in_file: str,
             date: str = None) -> str:
     """Write the published checkpoint; returns its path."""
     import mmemo  # noqa: F401  (checkpoint policy, safe globals)
-    from mmemo.compat import safe_torch_load
+    from mmemo.checkpoint import safe_torch_load
     from mmemo.version import __version__
     checkpoint = safe_torch_load(in_file, map_location='cpu')
     if 'state_dict' not in checkpoint:
