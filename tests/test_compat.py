@@ -161,6 +161,27 @@ def test_numpy2_colorjitter_hue_shift():
         assert out['imgs'][0].shape == img.shape
 
 
+def numpy1_hue_reference(hue: np.ndarray, offset: int) -> np.ndarray:
+    """mmaction2's ``(hsv[..., 0] + offset) % 180`` under NumPy 1's
+    value-based casting, written out: an offset that fits in uint8 adds in
+    uint8 (wrapping at 256), a negative one in int16."""
+    if 0 <= offset <= 255:
+        total = hue + np.uint8(offset)  # uint8 + uint8 wraps in any NumPy
+    else:
+        total = hue.astype(np.int16) + np.int16(offset)
+    return (total % 180).astype(np.uint8)
+
+
+def test_hue_shift_has_numpy1_semantics_for_every_factor():
+    hue = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    for factor in np.linspace(-0.5, 0.5, 1001):
+        offset = int(factor * 255)
+        with np.errstate(over='ignore'):
+            expected = numpy1_hue_reference(hue, offset)
+        assert np.array_equal(compat.shift_hue(hue, offset), expected), \
+            factor
+
+
 # ----------------------------------------------------------- CPU torchrun
 def test_cpu_distributed_init_and_ddp_wrapper():
     """mmengine's torchrun start-up and DDP wrapping on a CUDA-less host."""
