@@ -59,3 +59,6 @@ default_hooks = dict(
     checkpoint=dict(
         interval=1, max_keep_ckpts=1, save_best='emo/war', rule='greater'),
     logger=dict(interval=20))
+
+# the same numbers on every CPU run (README, model pages)
+randomness = dict(seed=0, deterministic=True)

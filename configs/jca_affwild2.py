@@ -14,7 +14,7 @@ _base_ = [
 # validation CCC stops improving for 10 epochs.
 max_epochs = 50
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
+    type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))

@@ -83,7 +83,7 @@ model = dict(
 # of the whole model when the validation loss stalls is a bug: not done.
 max_epochs = 100
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
+    type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(

@@ -40,7 +40,7 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=0,
     persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(num_samples=64, seed=0, **data_cfg))
 val_dataloader = dict(
     batch_size=8,
@@ -54,7 +54,8 @@ test_dataloader = dict(
 val_evaluator = dict(type='mmaction.AccMetric')
 test_evaluator = val_evaluator
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4, val_interval=1)
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=4, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 

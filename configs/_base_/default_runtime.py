@@ -11,7 +11,15 @@ default_hooks = dict(
     visualization=dict(type='AVVisualizationHook', enable=False),
     # what loading repaired (audio padded/trimmed by LoadAudio's length
     # policy, corrupt packets skipped, bad samples replaced), per epoch
-    media_report=dict(type='MediaReportHook'))
+    media_report=dict(type='MediaReportHook'),
+    # exact resume: every training step's random draws are seeded from
+    # (seed, iteration); with SeededSampler (per-sample seeds) and
+    # ResumableEpochBasedTrainLoop `--resume` continues bit for bit
+    iter_seed=dict(type='IterSeedHook'),
+    # the full state every 500 iterations too, so a long epoch killed
+    # half-way loses little (only the latest iter_<n>.pth is kept)
+    iter_checkpoint=dict(type='IterCheckpointHook', interval=500))
+
 
 # `nccl` stays the default for GPUs; on a machine without CUDA mmemo's compat
 # shim runs torchrun/slurm jobs on `gloo` instead.

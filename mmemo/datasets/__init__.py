@@ -6,6 +6,7 @@ from .errors import BadSampleError
 from .mosei_dataset import MoseiDataset
 from .ravdess_dataset import RavdessDataset
 from .recola_dataset import RecolaDataset
+from .samplers import SeededSampler
 from .synthetic_av_dataset import SyntheticAVDataset
 from .synthetic_va_dataset import SyntheticVADataset
 from .toy_av_dataset import ToyAVDataset
@@ -14,6 +15,7 @@ from .va_sequence_dataset import VASequenceDataset
 
 __all__ = [
     'AVEmotionDataset', 'AffWild2VADataset', 'BadSampleError', 'CremaDDataset',
-    'MoseiDataset', 'RavdessDataset', 'RecolaDataset', 'SyntheticAVDataset',
-    'SyntheticVADataset', 'ToyAVDataset', 'VASequenceDataset'
+    'MoseiDataset', 'RavdessDataset', 'RecolaDataset', 'SeededSampler',
+    'SyntheticAVDataset', 'SyntheticVADataset', 'ToyAVDataset',
+    'VASequenceDataset'
 ]

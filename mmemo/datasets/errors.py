@@ -6,6 +6,8 @@ from typing import List, Optional, Tuple
 
 from mmengine.logging import print_log
 
+from mmemo.utils.seeding import seed_everything
+
 
 class BadSampleError(RuntimeError):
     """A sample cannot be used: the message names the file and the problem.
@@ -153,6 +155,16 @@ class SkipsBadSamples:
             f'{" ..." if len(bad) > 5 else ""}',
             logger='current',
             level=logging.WARNING)
+
+    def __getitem__(self, idx: int):
+        """Load a sample; an index from :class:`SeededSampler` first seeds
+        ``random``, NumPy and torch with its own seed, so the sample's
+        augmentations (and the replacement drawn for a bad one) depend on
+        the run's seed and its position only (exact resume)."""
+        seed = getattr(idx, 'seed', None)
+        if seed is not None:
+            seed_everything(seed)
+        return super().__getitem__(int(idx))
 
     def prepare_data(self, idx: int):
         """Run the pipeline; count and skip a bad sample when allowed."""

@@ -63,7 +63,7 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=8,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(
         split='train', random_offset=True, pipeline=train_pipeline, **dataset))
 val_dataloader = dict(

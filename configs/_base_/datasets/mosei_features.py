@@ -36,7 +36,7 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(split='train', pipeline=pipeline, **dataset))
 val_dataloader = dict(
     batch_size=32,

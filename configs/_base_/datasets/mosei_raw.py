@@ -57,7 +57,7 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(split='train', pipeline=train_pipeline, **dataset))
 val_dataloader = dict(
     batch_size=8,

@@ -3,7 +3,8 @@
 # (and 200, 250); batch 8; 10 epochs by default; the checkpoint with the best
 # validation accuracy is tested (CheckpointHook's save_best, set in each
 # top-level config: bases may not share keys).
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10, val_interval=1)
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=10, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(

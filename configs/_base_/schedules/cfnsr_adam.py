@@ -1,7 +1,8 @@
 # CFN-SR's training recipe (code): Adam lr 1e-3 (PyTorch defaults otherwise),
 # batch 16, 70 epochs, no scheduler, seed 1234. The batch size is set by the
 # dataset bases; the best-epoch checkpoint by each top-level config.
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=70, val_interval=1)
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=70, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))

@@ -2,7 +2,8 @@
 # the AVT-CA paper does not give its MOSEI recipe): Adam lr 1e-3, 20 epochs,
 # batch 32 (in the dataset bases). The best checkpoint is kept by each
 # top-level config's CheckpointHook (save_best='mosei/mae', rule='less').
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=1)
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=20, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))

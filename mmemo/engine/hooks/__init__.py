@@ -1,5 +1,10 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 from .av_visualization_hook import AVVisualizationHook
+from .iter_checkpoint_hook import IterCheckpointHook
+from .iter_seed_hook import IterSeedHook
 from .media_report_hook import MediaReportHook
 
-__all__ = ['AVVisualizationHook', 'MediaReportHook']
+__all__ = [
+    'AVVisualizationHook', 'IterCheckpointHook', 'IterSeedHook',
+    'MediaReportHook'
+]
