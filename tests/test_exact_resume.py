@@ -11,7 +11,7 @@ import signal
 import numpy as np
 import pytest
 import torch
-from helpers import REPO, python_tool, read_val_metrics
+from helpers import REPO, TOY_CONFIG, python_tool, read_val_metrics
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
@@ -160,3 +160,21 @@ def test_two_runs_of_the_demo_config_are_identical(tmp_path):
     assert len(val_metrics(runs[0])) == 2
     first, second = (tensors(osp.join(r, 'epoch_2.pth')) for r in runs)
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_iteration_checkpoints_only_under_a_loop_that_resumes_them(
+        tmp_path):
+    """mmengine's EpochBasedTrainLoop would repeat a half-done epoch from
+    its start: under it the iteration checkpoints are switched off."""
+    from mmengine.runner import Runner
+
+    from mmemo.engine.hooks import IterCheckpointHook
+    for loop, interval in (('EpochBasedTrainLoop', 0),
+                           ('ResumableEpochBasedTrainLoop', 7)):
+        cfg = Config.fromfile(TOY_CONFIG)
+        cfg.train_cfg.type = loop
+        cfg.work_dir = str(tmp_path / loop)
+        runner = Runner.from_cfg(cfg)
+        hook = IterCheckpointHook(interval=7)
+        hook.before_train(runner)
+        assert hook.interval == interval

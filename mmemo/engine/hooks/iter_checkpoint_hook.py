@@ -32,6 +32,21 @@ class IterCheckpointHook(Hook):
     def __init__(self, interval: int = 500) -> None:
         self.interval = interval
 
+    def before_train(self, runner) -> None:
+        """Switch off under a loop that cannot resume mid-epoch (mmengine's
+        ``EpochBasedTrainLoop`` would repeat the epoch from its start)."""
+        from mmengine.runner import EpochBasedTrainLoop
+
+        from mmemo.engine.runner import ResumableEpochBasedTrainLoop
+        loop = runner.train_loop
+        if self.interval > 0 and isinstance(loop, EpochBasedTrainLoop) \
+                and not isinstance(loop, ResumableEpochBasedTrainLoop):
+            runner.logger.warning(
+                f'IterCheckpointHook is off: {type(loop).__name__} cannot '
+                'resume mid-epoch; use train_cfg.type='
+                "'ResumableEpochBasedTrainLoop'")
+            self.interval = 0
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
         if self.interval <= 0 or not self.every_n_train_iters(
