@@ -39,7 +39,7 @@ from av.audio.plane import AudioPlane
 from mmengine.logging import print_log
 
 from .errors import BadSampleError
-from .media import open_audio_container, resample
+from .media import Demuxer, open_audio_container, resample
 
 #: Length differences below this are container rounding (an AAC priming
 #: frame, the last video frame's duration), not a mismatch (seconds).
@@ -246,18 +246,9 @@ def decode_audio_track(path: str,
         position, first_time, channels = 0, None, None
         corrupt = concealed = 0
         skipped, lost = False, 0.0  # rejected packets not yet filled
-        demux_error = None
         decoder = stream.codec_context.name  # its log component
-        packets = container.demux(stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except av.error.FFmpegError as e:
-                # ffmpeg ends an input at a read error; so does this
-                demux_error = str(e).split(';')[0]
-                break
+        packets = Demuxer(container, stream)
+        for packet in packets:
             seen = len(logs)
             try:
                 frames = packet.decode()
@@ -301,6 +292,7 @@ def decode_audio_track(path: str,
                         f'{data.shape[0]} channels mid-stream')
                 chunks.append(data)
                 position += data.shape[-1]
+        demux_error = packets.error
         codec = stream.codec_context.name
         start = first_time
         if start is None:
@@ -458,16 +450,9 @@ def decode_video_frames(
 
     with ffmpeg_errors() as logs:
         decoder = stream.codec_context.name  # its log component
-        packets = container.demux(stream)
+        packets = Demuxer(container, stream)
         done = False
-        while not done:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except av.error.FFmpegError as e:
-                report.demux_error = str(e).split(';')[0]
-                break
+        for packet in packets:
             seen = len(logs)
             try:
                 frames = packet.decode()
@@ -505,6 +490,9 @@ def decode_video_frames(
                 if next_target == len(targets):
                     done = True
                     break
+            if done:
+                break
+        report.demux_error = packets.error
     if previous is None:
         why = [m for m in report.messages if m] or [report.demux_error]
         raise BadSampleError(

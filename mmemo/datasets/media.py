@@ -172,6 +172,31 @@ def _stream_start(stream) -> float:
     return float(stream.start_time * stream.time_base)
 
 
+class Demuxer:
+    """The packets of one stream, ended (as ``ffmpeg`` ends an input) by a
+    read error of the container, which is kept in :attr:`error`.
+
+    Args:
+        container (av.container.InputContainer): The open file.
+        stream: The stream to demux.
+    """
+
+    def __init__(self, container, stream) -> None:
+        self._packets = container.demux(stream)
+        self.error: Optional[str] = None
+
+    def __iter__(self):
+        while True:
+            try:
+                packet = next(self._packets)
+            except StopIteration:
+                return
+            except av.error.FFmpegError as e:
+                self.error = str(e).split(';')[0]
+                return
+            yield packet
+
+
 def probe_video(path: str, truncation_tolerance: float = 0.1) -> VideoInfo:
     """Count the frames of a video and check it is complete.
 
@@ -197,18 +222,9 @@ def probe_video(path: str, truncation_tolerance: float = 0.1) -> VideoInfo:
         if not rate or not math.isfinite(float(rate)) or float(rate) <= 0:
             raise BadSampleError(path, 'video stream has no frame rate')
         fps = float(rate)
-        pts, demux_error = [], None
-        packets = container.demux(stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except av.error.FFmpegError as e:
-                demux_error = str(e).split(';')[0]
-                break
-            if packet.size:
-                pts.append(packet.pts)
+        packets = Demuxer(container, stream)
+        pts = [packet.pts for packet in packets if packet.size]
+        demux_error = packets.error
         num_frames = len(pts)
         if num_frames == 0:
             raise BadSampleError(
