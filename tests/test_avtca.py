@@ -80,6 +80,76 @@ def test_shapes_through_the_fusion():
     assert seen['video_stage2'] == (2, 128, 15)
 
 
+def official_attention_block(block, q, kv):
+    """The official ``AttentionBlock`` as the spec describes it (models.md
+    §1): pre-LN q and kv (``nn.LayerNorm`` default eps), a fused kv
+    Linear, softmax attention, projection, ``x + MLP(LN(x))``; no
+    residual around the attention, no attention dropout."""
+    ln = torch.nn.functional.layer_norm
+    q_in = ln(q, q.shape[-1:], block.norm_q.weight, block.norm_q.bias)
+    kv_in = ln(kv, kv.shape[-1:], block.norm_kv.weight, block.norm_kv.bias)
+    fused_kv = torch.cat([block.to_k.weight, block.to_v.weight])  # attn.kv
+    k, v = (kv_in @ fused_kv.T).chunk(2, dim=-1)
+    query = q_in @ block.to_q.weight.T
+    h = block.num_heads
+
+    def heads(x):
+        return x.view(x.shape[0], x.shape[1], h, -1).transpose(1, 2)
+
+    scores = heads(query) @ heads(k).transpose(-2, -1)
+    weights = (scores / heads(query).shape[-1]**0.5).softmax(-1)
+    x = (weights @ heads(v)).transpose(1, 2).flatten(2)
+    x = block.proj(x)
+    return x + block.ffn(x)
+
+
+def official_fusion(head, audio, video):
+    """``forward_feature_3`` with ``fusion='it'`` on a head's weights:
+    the final ``nn.MultiheadAttention(128, 8)`` (in_proj = q, k, v rows)
+    self-attends each stream."""
+    final = torch.nn.MultiheadAttention(128, 8, batch_first=True).eval()
+    f = head.final
+    final.in_proj_weight.data = torch.cat(
+        [f.to_q.weight, f.to_k.weight, f.to_v.weight])
+    final.in_proj_bias.data = torch.cat(
+        [f.to_q.bias, f.to_k.bias, f.to_v.bias])
+    final.out_proj.load_state_dict(f.proj.state_dict())
+    a = head.audio_stage1(audio.transpose(1, 2)).transpose(1, 2)
+    v = head.video_stage1(video.transpose(1, 2)).transpose(1, 2)
+    h_av = official_attention_block(head.av1, a, v)
+    h_va = official_attention_block(head.va1, v, a)
+    a = head.audio_stage2((a + h_av).transpose(1, 2)).transpose(1, 2)
+    v = head.video_stage2((v + h_va).transpose(1, 2)).transpose(1, 2)
+    a = final(a, a, a, need_weights=False)[0].mean(1)
+    v = final(v, v, v, need_weights=False)[0].mean(1)
+    return head.fc_cls(torch.cat([a, v], dim=1))
+
+
+def test_defaults_compute_the_official_function():
+    torch.manual_seed(0)
+    head = AVTCAHead(num_classes=8).eval()
+    assert head.av1.norm_q.eps == head.va1.norm_kv.eps == 1e-5
+    assert head.av1.attn_drop == 0 and head.final_attention == 'self'
+    with torch.no_grad():  # weights away from init: differences show
+        for param in head.parameters():
+            param.add_(torch.randn_like(param) * 0.1)
+        feats = dict(
+            audio=torch.randn(2, 156, 10) * 20, video=torch.randn(2, 15, 1024))
+        expected = official_fusion(head, feats['audio'], feats['video'])
+        assert torch.allclose(head(feats), expected, rtol=1e-5, atol=1e-4)
+        # the paper's cross reading is one switch away, and differs
+        paper = AVTCAHead(num_classes=8, final_attention='cross').eval()
+        paper.load_state_dict(head.state_dict())
+        assert (paper(feats) - expected).abs().max() > 1e-2
+    # the RAVDESS and CREMA-D configs keep the defaults
+    for name in ('avtca_ravdess.py', 'avtca_cremad.py'):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+        head_cfg = cfg.model.fusion_head
+        assert head_cfg.final_attention == 'self', name
+        assert head_cfg.get('attn_drop', 0) == 0, name
+        assert head_cfg.get('norm_eps', 1e-5) == 1e-5, name
+
+
 def test_final_attention_variants():
     torch.manual_seed(0)
     cross = AVTCAHead(num_classes=4, final_attention='cross').eval()

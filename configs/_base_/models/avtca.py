@@ -9,7 +9,9 @@ model = dict(
         num_classes=8,
         audio_in_channels=10,  # MFCCs
         video_in_channels=1024,  # EfficientFace features
-        final_attention='cross',  # the paper; 'self' = the official code
+        # the official code's function; final_attention='cross' is the
+        # paper's reading (audio over video, video over audio)
+        final_attention='self',
         average_clips='prob'),
     data_preprocessor=dict(
         type='mmaction.MultiModalDataPreprocessor',

@@ -44,9 +44,9 @@ class AVTCAHead(BaseHead):
        attention, projection and ``x + MLP(LN(x))``, no inner residual.
     3. Stage 2: audio 128 → 256 → 128, visual 64 → 128 → 128.
     4. The final attention, one 8-head layer shared by both streams:
-       ``'cross'`` (the paper: audio attends over video and video over
-       audio) or ``'self'`` (the official code: self-attention on each
-       stream). No residual, no LayerNorm.
+       ``'self'`` (the official code, ``forward_feature_3``: self-attention
+       on each stream) or ``'cross'`` (the paper's reading: audio attends
+       over video and video over audio). No residual, no LayerNorm.
     5. Mean over time per stream, concatenation (256) and a linear
        classifier.
 
@@ -61,10 +61,12 @@ class AVTCAHead(BaseHead):
         video_in_channels (int): Video token size. Defaults to 1024.
         num_heads (int): Heads of every attention. Defaults to 8 (the code
             hard-codes 8 and ignores its ``--num_heads``).
-        final_attention (str): ``'cross'`` or ``'self'``.
-            Defaults to ``'cross'``.
-        attn_drop (float): Attention dropout of ``av1``/``va1`` (0.1 in
-            the code). Defaults to 0.1.
+        final_attention (str): ``'self'`` (the official code) or
+            ``'cross'`` (the paper's text). Defaults to ``'self'``.
+        attn_drop (float): Attention dropout of ``av1``/``va1``. Defaults
+            to 0 (the official ``AttentionBlock`` has none).
+        norm_eps (float): Epsilon of the LayerNorms of ``av1``/``va1``.
+            Defaults to 1e-5 (``nn.LayerNorm``'s default, as in the code).
         loss_cls (dict): Loss. Defaults to
             ``dict(type='mmaction.CrossEntropyLoss')``.
         average_clips (str): How clip scores are averaged at test time.
@@ -77,8 +79,9 @@ class AVTCAHead(BaseHead):
                  audio_in_channels: int = 10,
                  video_in_channels: int = 1024,
                  num_heads: int = 8,
-                 final_attention: str = 'cross',
-                 attn_drop: float = 0.1,
+                 final_attention: str = 'self',
+                 attn_drop: float = 0.,
+                 norm_eps: float = 1e-5,
                  loss_cls: ConfigType = dict(type='mmaction.CrossEntropyLoss'),
                  average_clips: str = 'prob',
                  **kwargs) -> None:
@@ -103,9 +106,9 @@ class AVTCAHead(BaseHead):
             conv1d_block(64, 128, audio=False),
             conv1d_block(128, 128, audio=False))
         self.av1 = CrossAttention(
-            128, 64, 128, num_heads, attn_drop=attn_drop, norm_eps=1e-6)
+            128, 64, 128, num_heads, attn_drop=attn_drop, norm_eps=norm_eps)
         self.va1 = CrossAttention(
-            64, 128, 64, num_heads, attn_drop=attn_drop, norm_eps=1e-6)
+            64, 128, 64, num_heads, attn_drop=attn_drop, norm_eps=norm_eps)
         # one nn.MultiheadAttention(128, 8) in the code: biased q/k/v
         self.final = CrossAttention(
             128,
