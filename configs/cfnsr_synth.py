@@ -34,7 +34,11 @@ model = dict(
         feat_channels=128,
         per_frame=True,
         spatial_pool='max'),
-    fusion_head=dict(num_classes=6, video_channels=128, video_format='tokens'),
+    fusion_head=dict(
+        num_classes=6,
+        video_channels=128,
+        video_format='tokens',
+        alpha_softmax='all_positions'),
     # also score each modality alone (the other's encoder output zeroed)
     test_cfg=dict(modality_scores=True, modality_level='tokens'))
 

@@ -155,6 +155,32 @@ def test_resnext50_is_haras_layer_by_layer(model):
     assert model.backbone.maxpool.stride == (2, 2, 2)
 
 
+@pytest.mark.parametrize('stem_relu', [True, False])
+def test_resnext_computes_haras_function(stem_relu):
+    """Hara's weights give Hara's outputs; ``stem_relu=False`` (the CFN-SR
+    config's setting) is CFN-SR's video path, which builds a
+    ``Sequential`` of Hara's children without ``relu``."""
+    torch.manual_seed(0)
+    hara = HaraResNeXt((1, 1, 1, 1)).eval()
+    ours = ResNeXt3D(stage_blocks=(1, 1, 1, 1), stem_relu=stem_relu)
+    ours.load_state_dict({
+        hara_to_mmaction(k): v
+        for k, v in hara.state_dict().items() if not k.startswith('fc.')
+    })
+    ours.eval()
+    if not stem_relu:
+        hara.relu = nn.Identity()  # only the stem uses the network's relu
+    x = torch.randn(1, 3, 8, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(ours(x), hara(x), atol=1e-5)
+
+
+def test_the_ravdess_config_is_the_official_function(model):
+    assert not model.backbone.conv1.with_activation  # no stem ReLU
+    head = model.cls_head
+    assert head.alpha_softmax == 'per_slice' and not head.alpha_batch_sum
+
+
 def test_shapes_through_the_model(model):
     seen = {}
 
@@ -184,8 +210,9 @@ def test_shapes_through_the_model(model):
     assert seen['layer3'] == (1, 1024, 4, 14, 14)
     assert seen['layer4'] == (1, 2048, 2, 7, 7)
     assert seen['audio'] == (1, 64, 26)
-    assert seen['alpha'].shape == (1, 98)  # the 2 x 7 x 7 positions
-    assert torch.allclose(seen['alpha'].sum(), torch.tensor(1.))
+    # one softmax over the 7 x 7 positions of each of the 2 slices
+    assert seen['alpha'].shape == (2, 49)
+    assert torch.allclose(seen['alpha'].sum(-1), torch.ones(2))
 
 
 def test_mfccnet_layouts():
@@ -199,11 +226,57 @@ def test_mfccnet_layouts():
         net(torch.randn(2, 10, 212))
 
 
-def test_attention_is_per_sample():
-    """The official code sums α over the batch; ours does not: changing one
-    sample does not change another's scores."""
+def official_msaf_block(head, audio, video):
+    """CFN-SR's ``msaf_ravdess.py`` fusion as the spec describes the code,
+    on the weights of a ``CFNSRHead``: α by a softmax over the 7x7
+    positions of each temporal slice, summed over the batch and applied to
+    every sample; V ⊙ α + V, AvgPool3d, the raw audio map, the classifier.
+    """
+    attn = head.attention
+    h = head.audio_transformer(audio.transpose(1, 2))[:, -1]  # [B, 64]
+    g = h @ attn.g_proj.weight.T  # [B, 64]
+    b, c, t = video.shape[:3]
+    positions = video.flatten(3).permute(0, 2, 3, 1)  # [B, t, 49, C]
+    content = positions @ attn.x_proj.weight.T + attn.x_proj.bias
+    e = torch.tanh(content + g[:, None, None]) @ attn.score.weight.T
+    alpha = (e.squeeze(-1) + attn.score.bias).softmax(-1)  # [B, t, 49]
+    alpha = alpha.sum(0, keepdim=True).view(1, 1, t, *video.shape[3:])
+    pooled = (video * alpha + video).mean(dim=(2, 3, 4))  # [B, C]
+    x = torch.cat([pooled, audio.flatten(1)], dim=1)  # [B, 3712]
+    return x @ head.fc_cls.weight.T + head.fc_cls.bias
+
+
+def test_official_alpha_is_one_switch_away():
+    """``alpha_batch_sum=True`` computes the code's function (with the
+    default per-slice softmax); the default is per sample."""
     torch.manual_seed(0)
-    head = CFNSRHead(num_classes=8).eval()
+    official = CFNSRHead(num_classes=8, alpha_batch_sum=True).eval()
+    with torch.no_grad():  # larger scores than at init: differences show
+        official.attention.score.weight.mul_(30)
+    feats = dict(
+        audio=torch.randn(3, 64, 26), video=torch.rand(3, 2048, 2, 7, 7))
+    per_sample = CFNSRHead(num_classes=8).eval()
+    per_sample.load_state_dict(official.state_dict())
+    all_positions = CFNSRHead(
+        num_classes=8, alpha_softmax='all_positions').eval()
+    all_positions.load_state_dict(official.state_dict())
+    with torch.no_grad():
+        expected = official_msaf_block(official, feats['audio'],
+                                       feats['video'])
+        assert torch.allclose(official(feats), expected, atol=1e-5)
+        assert (per_sample(feats) - expected).abs().max() > 1e-2
+        assert (all_positions(feats) - per_sample(feats)).abs().max() > 1e-3
+    with pytest.raises(ValueError, match='per_slice'):
+        CFNSRHead(
+            num_classes=8, video_format='tokens', alpha_softmax='per_slice')
+
+
+@pytest.mark.parametrize('alpha_batch_sum', [False, True])
+def test_attention_is_per_sample(alpha_batch_sum):
+    """The official code sums α over the batch; ours does not: changing one
+    sample does not change another's scores (it does with the switch)."""
+    torch.manual_seed(0)
+    head = CFNSRHead(num_classes=8, alpha_batch_sum=alpha_batch_sum).eval()
     feats = dict(
         audio=torch.randn(3, 64, 26), video=torch.rand(3, 2048, 2, 7, 7))
     alphas = []
@@ -216,10 +289,12 @@ def test_attention_is_per_sample():
         changed['audio'][1] = torch.randn(64, 26)
         changed['video'][1] = torch.rand(2048, 2, 7, 7)
         after = head(changed)
-    assert torch.allclose(alphas[0].sum(-1), torch.ones(3))
-    assert torch.allclose(before[[0, 2]], after[[0, 2]], atol=1e-6)
+    # one softmax per temporal slice: [B·t, 49], each summing to 1
+    assert alphas[0].shape == (6, 49)
+    assert torch.allclose(alphas[0].sum(-1), torch.ones(6))
+    others = torch.allclose(before[[0, 2]], after[[0, 2]], atol=1e-6)
+    assert others != alpha_batch_sum
     assert not torch.allclose(before[1], after[1])
-    assert not torch.allclose(alphas[0][1], alphas[1][1])
 
 
 def test_residual_option():
@@ -228,14 +303,13 @@ def test_residual_option():
     with_res = CFNSRHead(num_classes=4).eval()
     without = CFNSRHead(num_classes=4, residual=False).eval()
     without.load_state_dict(with_res.state_dict())
-    feats = dict(audio=torch.randn(2, 64, 26), video=torch.rand(2, 2048, 98))
-    alphas = []
-    with_res.attention.register_forward_hook(
-        lambda m, args, out: alphas.append(out[1]))
+    feats = dict(
+        audio=torch.randn(2, 64, 26), video=torch.rand(2, 2048, 2, 7, 7))
     with torch.no_grad():
         diff = with_res(feats) - without(feats)
     # the difference is the classifier's video part on mean(V)
-    expected = feats['video'].mean(-1) @ with_res.fc_cls.weight[:, :2048].T
+    expected = feats['video'].flatten(2).mean(-1) \
+        @ with_res.fc_cls.weight[:, :2048].T
     assert torch.allclose(diff, expected, atol=1e-4)
     with pytest.raises(ValueError, match='audio map'):
         with_res(dict(audio=torch.randn(2, 64, 20), video=feats['video']))
@@ -245,7 +319,9 @@ def test_video_tokens_are_positions():
     """``video_format='tokens'`` attends over ``[B, P, C]`` tokens (e.g.
     one per frame) exactly as over the positions of a map."""
     torch.manual_seed(0)
-    on_map = CFNSRHead(num_classes=6, video_channels=128).eval()
+    on_map = CFNSRHead(
+        num_classes=6, video_channels=128,
+        alpha_softmax='all_positions').eval()
     on_tokens = CFNSRHead(
         num_classes=6, video_channels=128, video_format='tokens').eval()
     on_tokens.load_state_dict(on_map.state_dict())

@@ -10,6 +10,9 @@ model = dict(
         type='ResNeXt3D',
         depth=50,
         cardinality=32,
+        # CFN-SR's video path skips the stem's ReLU (the code builds it from
+        # the ResNeXt's children without `relu`)
+        stem_relu=False,
         # MSAF starts every fold from its unimodal fine-tuned ResNeXt, e.g.
         # init_cfg=dict(type='Pretrained',
         #               checkpoint='fold_1_resnext50_best.pth')
@@ -37,6 +40,11 @@ model = dict(
         attn_hidden=64,
         audio_drop=0.4,
         residual=True,
+        # the code's softmax over the 7x7 positions of each temporal slice
+        alpha_softmax='per_slice',
+        # the code sums the alpha maps over the batch (a sample's output then
+        # depends on its batch); True reproduces it
+        alpha_batch_sum=False,
         audio_transformer=True,
         cross_modal=True,
         average_clips='prob'),

@@ -139,6 +139,9 @@ class ResNeXt3D(ResNet3d):
         conv1_kernel (Sequence[int]): Defaults to ``(7, 7, 7)``.
         pool1_stride_t (int): Temporal stride of the stem pool.
             Defaults to 2.
+        stem_relu (bool): ReLU after the stem's BN. Defaults to True
+            (Hara's network); CFN-SR's code skips it (its video path is
+            ``Sequential`` of the children without ``relu``).
         out_indices (Sequence[int]): Stages whose maps are returned.
             Defaults to ``(3, )``.
         pretrained (str, optional): Hara-style checkpoint path, the same as
@@ -171,6 +174,7 @@ class ResNeXt3D(ResNet3d):
                  temporal_strides: Sequence[int] = (1, 2, 2, 2),
                  conv1_kernel: Sequence[int] = (7, 7, 7),
                  pool1_stride_t: int = 2,
+                 stem_relu: bool = True,
                  out_indices: Sequence[int] = (3, ),
                  pretrained: Optional[str] = None,
                  init_cfg: Optional[Dict] = None,
@@ -183,6 +187,7 @@ class ResNeXt3D(ResNet3d):
                 raise ValueError('give either `pretrained` or `init_cfg`')
             init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         self.stem_channels = stem_channels
+        self.stem_relu = stem_relu
         super().__init__(
             depth=depth,
             pretrained=None,
@@ -217,7 +222,7 @@ class ResNeXt3D(ResNet3d):
             bias=False,
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
-            act_cfg=self.act_cfg)
+            act_cfg=self.act_cfg if self.stem_relu else None)
         self.maxpool = nn.MaxPool3d(
             kernel_size=3,
             stride=(self.pool1_stride_t, self.pool1_stride_s,

@@ -1,5 +1,5 @@
 # Copyright (c) mmemo contributors. All rights reserved.
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
@@ -25,11 +25,14 @@ class CFNSRHead(BaseHead):
        transformer encoder (× √64, fairseq sinusoidal positions, embedding
        dropout, 5 pre-LN causal layers, final LayerNorm); the last step is
        ``h`` ``[B, 64]``.
-    2. ``g = W_y h`` (no bias); over the ``t·h·w`` positions of the video
-       map ``V`` (98 for ``[B, 2048, 2, 7, 7]``):
-       ``e_p = w·tanh(W_c V_p + g)``, ``α = softmax_p(e)`` **per sample**
-       (the official code sums the α maps of the whole batch and applies
-       the sum to every sample; not reproduced).
+    2. ``g = W_y h`` (no bias); over the positions p of the video map
+       ``V`` (``[B, 2048, 2, 7, 7]``): ``e_p = w·tanh(W_c V_p + g)`` and
+       ``α = softmax(e)`` over the 49 positions of each temporal slice, as
+       the code does (``alpha_softmax='per_slice'``; ``'all_positions'``
+       takes it over all 98), **per sample**: the code sums the α maps of
+       the whole batch and applies the sum to every sample, so a sample's
+       output depends on the rest of its batch (a bug, fixed by default;
+       ``alpha_batch_sum=True`` reproduces it).
     3. ``V' = V ⊙ α + V``, averaged over the positions → 2048 (the code's
        ``AvgPool3d((2, 7, 7))``).
     4. The *raw* audio map flattened channel-major (1664) → Dropout 0.4;
@@ -59,6 +62,13 @@ class CFNSRHead(BaseHead):
         audio_drop (float): Dropout on the flattened audio. Defaults to 0.4.
         residual (bool): ``V ⊙ α + V`` (True) or ``V ⊙ α``.
             Defaults to True.
+        alpha_softmax (str): ``'per_slice'`` (over ``h·w`` for each of
+            the ``t`` slices of a map: the code) or ``'all_positions'``
+            (over every position or token). Defaults to ``'per_slice'``
+            for ``video_format='map'``, ``'all_positions'`` for
+            ``'tokens'``.
+        alpha_batch_sum (bool): Apply the sum of the batch's α maps to
+            every sample, as the code does. Defaults to False.
         audio_transformer (bool): Encode the audio steps before taking the
             last one. Defaults to True.
         cross_modal (bool): Use the attention block at all.
@@ -89,6 +99,8 @@ class CFNSRHead(BaseHead):
                  attn_hidden: int = 64,
                  audio_drop: float = 0.4,
                  residual: bool = True,
+                 alpha_softmax: Optional[str] = None,
+                 alpha_batch_sum: bool = False,
                  audio_transformer: bool = True,
                  cross_modal: bool = True,
                  video_format: str = 'map',
@@ -105,6 +117,16 @@ class CFNSRHead(BaseHead):
             raise ValueError("video_format must be 'map' or 'tokens', got "
                              f'{video_format!r}')
         self.video_format = video_format
+        alpha_softmax = alpha_softmax or ('per_slice' if video_format == 'map'
+                                          else 'all_positions')
+        if alpha_softmax not in ('per_slice', 'all_positions') or (
+                alpha_softmax == 'per_slice' and video_format != 'map'):
+            raise ValueError(
+                "alpha_softmax must be 'per_slice' (video_format='map' only) "
+                f"or 'all_positions', got {alpha_softmax!r} with "
+                f'video_format={video_format!r}')
+        self.alpha_softmax = alpha_softmax
+        self.alpha_batch_sum = alpha_batch_sum
         self.audio_shape = (audio_channels, audio_length)
         self.residual = residual
         self.cross_modal = cross_modal
@@ -156,9 +178,28 @@ class CFNSRHead(BaseHead):
             if self.audio_transformer is not None:
                 steps = self.audio_transformer(steps)  # [B, T_a, C_a]
             h = self.last_step(steps)  # [B, C_a]
-            _, alpha = self.attention(v, h)  # [B, P]
+            alpha = self._alpha(v, h, video.shape)  # [B, P]
             weighted = v * alpha.unsqueeze(-1)  # [B, P, C_v]
             v = weighted + v if self.residual else weighted
         v = v.mean(dim=1)  # [B, C_v]
         a = self.audio_drop(audio.flatten(1))  # [B, C_a * T_a]
         return self.fc_cls(torch.cat([v, a], dim=1))  # [B, num_classes]
+
+    def _alpha(self, v: torch.Tensor, h: torch.Tensor,
+               shape: torch.Size) -> torch.Tensor:
+        """The attention weights ``[B, P]`` of the positions ``v``
+        ``[B, P, C_v]`` guided by ``h`` ``[B, C_a]``."""
+        if self.alpha_softmax == 'all_positions':
+            _, alpha = self.attention(v, h)  # [B, P]
+        else:
+            if len(shape) != 5:
+                raise ValueError(
+                    "alpha_softmax='per_slice' needs a [B, C_v, t, h, w] "
+                    f'map, got {tuple(shape)}')
+            b, t = shape[0], shape[2]
+            slices = v.reshape(b * t, -1, v.shape[-1])  # [B·t, h·w, C_v]
+            _, alpha = self.attention(slices, h.repeat_interleave(t, dim=0))
+            alpha = alpha.reshape(b, -1)  # [B, t·h·w]
+        if self.alpha_batch_sum:
+            alpha = alpha.sum(dim=0, keepdim=True).expand_as(alpha)  # [B, P]
+        return alpha
