@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine import DefaultScope
 
 from mmemo.models import (DenseCoAttention, JCACAMHead, JCAHead,
@@ -100,12 +101,12 @@ def test_cam_head_parameters():
     head = build(dict(type='JCACAMHead'))
     attn = head.position_attn
     # PositionAttn: FC 512→512 on the positions and on the audio, the
-    # additive scores (FC_v 512→49 with bias, FC_g 512→49, FC 49→1), the
+    # additive scores (FC_v 512→49, FC_g 512→49, FC 49→1, no biases), the
     # output FC 512→512
     assert num_params(attn.video_proj) == num_params(attn.audio_proj) == \
         num_params(attn.out) == 512 * 512 + 512 == 262656
-    assert num_params(attn.pool) == (512 * 49 + 49) + 512 * 49 + 49 == 50274
-    assert num_params(attn) == 3 * 262656 + 50274 == 838242
+    assert num_params(attn.pool) == 512 * 49 + 512 * 49 + 49 == 50225
+    assert num_params(attn) == 3 * 262656 + 50225 == 838193
     # DenseCoAttn: one shared J' FC 1024→1024; per stream FC L→L over
     # time, FC 512→512 values, FC 1024→512 output
     per_stream = (L * L + L) + (512 * 512 + 512) + (1024 * 512 + 512)
@@ -119,8 +120,8 @@ def test_cam_head_parameters():
     assert head.init_h.numel() + head.init_c.numel() == initial_states
     assert num_params(head.fc) == 1536 * 512 + 512 == 786944
     regressors = 2 * (512 * 128 + 128 + 128 + 1)
-    total = 838242 + 2625056 + 4202496 + initial_states + 786944 + regressors
-    assert num_params(head) == total == 8586372
+    total = 838193 + 2625056 + 4202496 + initial_states + 786944 + regressors
+    assert num_params(head) == total == 8586323
     # the spec's 8.59M (the official class, built on CPU)
     assert round(total / 1e6, 2) == 8.59
     # a J' per stream would add 1,049,600 and give 9.64M: it is shared
@@ -182,6 +183,29 @@ def test_paper_block_matches_the_per_sample_code():
             att_v[i], jca.w_hv(h_v).transpose(0, 1) + vis, atol=1e-5)
 
 
+def test_jcam_512_regressor_input_is_one_switch_away():
+    """The paper's regressor input ``[att_a, att_v]`` by default; the
+    released ``Jcam_512``'s ``[v, att_v]`` with ``regressor_input``."""
+    torch.manual_seed(0)
+    paper = build(dict(type='JCAHead')).eval()
+    code = build(dict(type='JCAHead', regressor_input='jcam_512')).eval()
+    code.load_state_dict(paper.state_dict())  # the same shapes at 512
+    audio, video = torch.randn(2, L, 512), torch.randn(2, L, 512)
+    with torch.no_grad():
+        att_a, att_v = paper.jca(audio, video)
+        expected = code.valence(torch.cat([video, att_v], dim=-1))
+        got = code(dict(audio=audio, video=video))
+        assert torch.allclose(got[..., 0], expected, atol=1e-6)
+        ours = paper(dict(audio=audio, video=video))
+        assert torch.allclose(
+            ours[..., 0],
+            paper.valence(torch.cat([att_a, att_v], dim=-1)),
+            atol=1e-6)
+        assert not torch.allclose(got, ours)
+    with pytest.raises(ValueError, match='jcam_512'):
+        build(dict(type='JCAHead', regressor_input='raw'))
+
+
 def test_dense_coattention_equations():
     torch.manual_seed(0)
     coattn = DenseCoAttention(L, 32, 24, dropout=0.6).eval()
@@ -236,10 +260,51 @@ def test_paper_head_mixes_time_through_the_l_by_l_weights():
     assert torch.all(changed[torch.arange(L) != 5] == 0)
 
 
-def test_official_view_changes_the_result():
+def official_position_attn(attn, flat, audio):
+    """``orig_cam.PositionAttn`` as the spec describes the code, on the
+    weights of an mmemo ``PositionAttn`` (FC_v without bias; FC_g's 49
+    outputs unsqueezed at dim 2, one offset per position)."""
+    pool = attn.pool
+    positions = flat.reshape(-1, 49, 512)  # the code's .view(-1, 49, 512)
+    v = torch.relu(positions @ attn.video_proj.weight.T +
+                   attn.video_proj.bias)  # [N, 49, 512]
+    a = torch.relu(
+        audio.reshape(-1, 512) @ attn.audio_proj.weight.T +
+        attn.audio_proj.bias)  # [N, 512]
+    content_v = v @ pool.x_proj.weight.T  # [N, 49 positions, 49]
+    content_g = (a @ pool.g_proj.weight.T).unsqueeze(2)  # [N, 49, 1]
+    z = torch.tanh(content_v + content_g) @ pool.score.weight.T  # [N,49,1]
+    alpha = z.squeeze(2).softmax(dim=-1)  # [N, 49]
+    pooled = torch.bmm(alpha.unsqueeze(1), positions).squeeze(1)  # [N, 512]
+    return pooled @ attn.out.weight.T + attn.out.bias
+
+
+def test_cam_head_computes_the_official_position_attention():
     torch.manual_seed(0)
     head = build(dict(type='JCACAMHead')).eval()
-    official = build(dict(type='JCACAMHead', official_view=True)).eval()
+    attn = head.position_attn
+    assert attn.pool.x_proj.bias is None  # the code's FC_v has no bias
+    with torch.no_grad():  # larger scores than at init: differences show
+        for param in attn.pool.parameters():
+            param.mul_(10)
+        flat = F.normalize(torch.randn(2 * L, 512 * 49), dim=-1)
+        audio = F.normalize(torch.randn(2 * L, 512), dim=-1)
+        expected = official_position_attn(attn, flat, audio)
+        got = attn(head._positions(flat.view(2, L, -1)), audio)
+        assert torch.allclose(got, expected, atol=1e-6)
+        # the usual additive attention is one switch away, and differs
+        other = build(dict(type='JCACAMHead',
+                           audio_guide='per_hidden_unit')).eval()
+        other.load_state_dict(head.state_dict())
+        changed = other.position_attn(
+            other._positions(flat.view(2, L, -1)), audio)
+        assert (changed - expected).abs().max() > 1e-3
+
+
+def test_official_view_changes_the_result():
+    torch.manual_seed(0)
+    head = build(dict(type='JCACAMHead', official_view=False)).eval()
+    official = build(dict(type='JCACAMHead')).eval()
     official.load_state_dict(head.state_dict())
     maps = torch.randn(2, L, 512, 7, 7)
     flat = maps.flatten(2)  # [B, L, 25088], C×H×W as in the code

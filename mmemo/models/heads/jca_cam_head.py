@@ -17,7 +17,11 @@ class PositionAttn(nn.Module):
 
     ``α = softmax_p(FC_49→1(tanh(FC_v(ReLU(FC(v_p))) + FC_g(ReLU(FC(a))))))``
     over the P positions, then ``FC(Σ_p α_p v_p)``: the raw position
-    vectors are pooled, the projections only score them.
+    vectors are pooled, the projections only score them. As in the code,
+    FC_v has no bias and FC_g's 49 outputs are one offset per position
+    (``unsqueeze(2)``: broadcast over FC_v's 49 hidden units);
+    ``audio_guide='per_hidden_unit'`` adds them per hidden unit instead,
+    the usual additive attention.
 
     Args:
         video_channels (int): Channels of a position. Defaults to 512.
@@ -26,19 +30,28 @@ class PositionAttn(nn.Module):
             Defaults to 512.
         num_positions (int): Positions P; the code scores them with
             P-dimensional additive attention. Defaults to 49 (7×7).
+        audio_guide (str): ``'per_position'`` (the code) or
+            ``'per_hidden_unit'``. Defaults to ``'per_position'``.
     """
 
     def __init__(self,
                  video_channels: int = 512,
                  audio_channels: int = 512,
                  hidden: int = 512,
-                 num_positions: int = 49) -> None:
+                 num_positions: int = 49,
+                 audio_guide: str = 'per_position') -> None:
         super().__init__()
+        assert audio_guide in ('per_position', 'per_hidden_unit'), \
+            audio_guide
         self.video_proj = nn.Linear(video_channels, hidden)
         self.audio_proj = nn.Linear(audio_channels, hidden)
-        # x_proj's bias stands for any bias of FC_v/FC_g (both are added
-        # before the tanh); one of FC_49→1 does not change the softmax
-        self.pool = AdditiveAttentionPool(hidden, hidden, num_positions)
+        self.pool = AdditiveAttentionPool(
+            hidden,
+            hidden,
+            num_positions,
+            x_bias=False,
+            guide_over='positions'
+            if audio_guide == 'per_position' else 'hidden')
         self.out = nn.Linear(video_channels, video_channels)
 
     def forward(self, positions: torch.Tensor,
@@ -82,9 +95,9 @@ class JCACAMHead(BaseVAHead):
     The video is the R(2+1)D-18 layer-4 map per sub-clip, channels first:
     ``[B, L, 512, 7, 7]`` or ``[B, L, 512, 1, 7, 7]``. The code flattens it
     (C×T×H×W) and reads it with ``.view(-1, 49, 512)``, which mixes
-    channels and positions (the spec: a likely bug); by default the 49
-    positions of 512 channels are read correctly, ``official_view=True``
-    reproduces the code.
+    channels and positions (the spec: a likely bug). The defaults compute
+    the code's function (official checkpoints give its outputs);
+    ``official_view=False`` reads 49 positions of 512 channels instead.
 
     Args:
         seq_len (int): The fixed number of sub-clips L. Defaults to 16.
@@ -97,8 +110,11 @@ class JCACAMHead(BaseVAHead):
         hidden (int): Hidden size of the regressors. Defaults to 128.
         dropout (float): Dropout of the co-attention and the regressors.
             Defaults to 0.6.
-        official_view (bool): Read the map as the code does.
-            Defaults to False.
+        official_view (bool): Read the map as the code does (True) or as
+            49 positions × 512 channels (False). Defaults to True.
+        audio_guide (str): How the audio guide enters the position scores:
+            ``'per_position'`` (the code) or ``'per_hidden_unit'`` (see
+            ``PositionAttn``). Defaults to ``'per_position'``.
         loss (dict): The loss. Defaults to ``dict(type='CCCLoss')``.
         init_cfg (dict or list, optional): Initialisation; None for the
             code's Xavier-uniform.
@@ -113,7 +129,8 @@ class JCACAMHead(BaseVAHead):
                  out_channels: int = 512,
                  hidden: int = 128,
                  dropout: float = 0.6,
-                 official_view: bool = False,
+                 official_view: bool = True,
+                 audio_guide: str = 'per_position',
                  loss: ConfigType = dict(type='CCCLoss'),
                  init_cfg=None) -> None:
         super().__init__(loss=loss, init_cfg=init_cfg)
@@ -121,7 +138,8 @@ class JCACAMHead(BaseVAHead):
         self.num_positions = num_positions
         self.official_view = official_view
         self.position_attn = PositionAttn(video_channels, audio_channels,
-                                          video_channels, num_positions)
+                                          video_channels, num_positions,
+                                          audio_guide)
         self.coattn = DenseCoAttention(seq_len, audio_channels, video_channels,
                                        dropout)
         fused = audio_channels + video_channels

@@ -23,8 +23,10 @@ class JCAHead(BaseVAHead):
 
     1. Optionally (``cam.py``) an FC encoder per stream, no activation.
     2. ``JointCrossAttention`` over the L sub-clips (L fixed).
-    3. The two attended streams concatenated (the paper; the code
-       concatenates the *raw* visual features instead, CVPRW issue #4).
+    3. The two attended streams concatenated (the paper); the released
+       ``Jcam_512`` concatenates the *raw* visual features with the
+       attended visual ones (CVPRW issue #4): ``regressor_input=
+       'jcam_512'``, with which official weights give its outputs.
     4. Per sub-clip ``FC(d → 128) → Dropout(0.6) → FC(128 → 1)`` for
        valence and for arousal; the code has no activation between the FCs.
 
@@ -42,6 +44,9 @@ class JCAHead(BaseVAHead):
             (128 in ``cam.py``); None for none (``Jcam_512``).
         hidden (int): Hidden size of the regressors. Defaults to 128.
         dropout (float): Dropout of the regressors. Defaults to 0.6.
+        regressor_input (str): ``'attended'`` (``[att_a, att_v]``, the
+            paper) or ``'jcam_512'`` (``[v, att_v]``, the released code).
+            Defaults to ``'attended'``.
         loss (dict): The loss. Defaults to ``dict(type='CCCLoss')``.
         init_cfg (dict or list, optional): Initialisation.
     """
@@ -54,9 +59,14 @@ class JCAHead(BaseVAHead):
                  enc_channels: Optional[int] = None,
                  hidden: int = 128,
                  dropout: float = 0.6,
+                 regressor_input: str = 'attended',
                  loss: ConfigType = dict(type='CCCLoss'),
                  init_cfg=None) -> None:
         super().__init__(loss=loss, init_cfg=init_cfg)
+        if regressor_input not in ('attended', 'jcam_512'):
+            raise ValueError("regressor_input must be 'attended' or "
+                             f"'jcam_512', got {regressor_input!r}")
+        self.regressor_input = regressor_input
         self.audio_encoder = self.video_encoder = None
         if enc_channels:
             self.audio_encoder = nn.Linear(audio_channels, enc_channels)
@@ -64,7 +74,8 @@ class JCAHead(BaseVAHead):
             audio_channels = video_channels = enc_channels
         self.jca = JointCrossAttention(seq_len, audio_channels, video_channels,
                                        k)
-        fused = audio_channels + video_channels
+        fused = audio_channels + video_channels \
+            if regressor_input == 'attended' else 2 * video_channels
         self.valence = VARegressor(fused, hidden, dropout, activation=False)
         self.arousal = VARegressor(fused, hidden, dropout, activation=False)
 
@@ -84,6 +95,7 @@ class JCAHead(BaseVAHead):
             audio = self.audio_encoder(audio)  # [B, L, enc]
             video = self.video_encoder(video)  # [B, L, enc]
         att_a, att_v = self.jca(audio, video)  # [B, L, C_a], [B, L, C_v]
-        fused = torch.cat([att_a, att_v], dim=-1)  # [B, L, C_a + C_v]
+        first = att_a if self.regressor_input == 'attended' else video
+        fused = torch.cat([first, att_v], dim=-1)  # [B, L, 2 C] (C_a + C_v)
         return torch.stack(
             [self.valence(fused), self.arousal(fused)], dim=-1)  # [B, L, 2]
