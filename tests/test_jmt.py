@@ -119,6 +119,26 @@ def test_output_is_batch_first(aggregation):
     assert torch.allclose(one, out[:1], atol=1e-5)
 
 
+def test_the_codes_sequence_first_order_is_one_switch_away():
+    """The official FC path returns ``[L, B]``; flattened against
+    ``[B, L]`` labels, prediction ``i`` belongs to (time ``i // B``,
+    sample ``i % B``)."""
+    torch.manual_seed(0)
+    head = build(aggregation='fc').eval()
+    code = build(aggregation='fc', layout='sequence_first').eval()
+    code.load_state_dict(head.state_dict())
+    feats = fake_feats(batch=3)  # B != L
+    with torch.no_grad():
+        out, got = head(feats), code(feats)
+    assert got.shape == out.shape == (3, L, 2)
+    flat = got.reshape(-1, 2)  # the order the code's training flattens
+    for i in (0, 1, 5, 3 * L - 1):
+        assert torch.equal(flat[i], out[i % 3, i // 3])
+    assert not torch.allclose(got, out)
+    with pytest.raises(ValueError, match='sequence_first'):
+        build(aggregation='self_attn', layout='sequence_first')
+
+
 def test_inputs_are_l2_normalised():
     torch.manual_seed(0)
     head = build().eval()

@@ -297,6 +297,42 @@ def test_loss_terms_masks_and_gradients():
         VAMSELoss(space='angle')
 
 
+def official_polar_loss(pred, target, mask):
+    """``Train_MLP.py``'s loss as the spec describes it: MSE on
+    ``(theta, I)`` with the plain angle difference, plus ``0.1 * (1 -
+    mean CCC)`` taken through ``.item()``."""
+    polar, goal = va_to_polar(pred)[mask], va_to_polar(target)[mask]
+    mse = (polar - goal).pow(2).mean()
+    ccc = concordance_cc(
+        pred.reshape(-1, 2), target.reshape(-1, 2), mask.reshape(-1), ddof=1)
+    return mse + 0.1 * (1 - ccc.mean().item())
+
+
+def test_the_codes_loss_is_two_switches_away():
+    torch.manual_seed(0)
+    pred = (torch.rand(3, 8, 2) * 2 - 1).requires_grad_()
+    target = torch.rand(3, 8, 2) * 2 - 1
+    target[0, :4] = torch.tensor([-1., 0.05])  # theta near pi ...
+    pred.data[0, :4] = torch.tensor([-1., -0.05])  # ... and near -pi
+    mask = torch.rand(3, 8) > 0.3
+    mask[0, :4] = True
+    code = VAMSELoss(
+        ccc_weight=0.1, space='polar', ccc_grad=False, angle_error='plain')
+    ours = VAMSELoss(ccc_weight=0.1, space='polar')
+    expected = official_polar_loss(pred, target, mask)
+    got = code(pred, target, mask)
+    torch.testing.assert_close(got, expected)
+    g_code, = torch.autograd.grad(got, pred)
+    g_expected, = torch.autograd.grad(expected, pred)
+    torch.testing.assert_close(g_code, g_expected)  # no CCC gradient
+    # the defaults: the angle wraps, the CCC term has a gradient
+    assert ours(pred, target, mask).item() < got.item() - 1
+    g_ours, = torch.autograd.grad(ours(pred, target, mask), pred)
+    assert (g_ours - g_code).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="'wrapped' or 'plain'"):
+        VAMSELoss(angle_error='raw')
+
+
 def test_head_uses_the_polar_output_for_a_polar_loss():
     torch.manual_seed(0)
     head = MAVENHead(

@@ -43,8 +43,14 @@ class JMTHead(BaseVAHead):
        ``FC(-> 128) -> ReLU -> Dropout -> FC(128 -> 1)``.
 
     Unlike the official code the output is batch-first for every
-    aggregation (its ``FC`` path returns ``[L, B, ...]``), and the unused
-    3072-d ``final_encoder`` (40.92M parameters) is not built.
+    aggregation: its ``FC`` path returns ``[L, B]`` and training flattens
+    it against ``[B, L]`` labels, so predictions and labels are misaligned
+    (a bug, fixed by default; ``layout='sequence_first'`` reproduces it:
+    the ``[L, B]`` order read as ``[B, L]``). The unused 3072-d
+    ``final_encoder`` (40.92M parameters) is not built. The code's
+    vanilla ablation (``'none'``) feeds batch-first tensors to
+    sequence-first attention, so it attends across the batch; mmemo's
+    ``'none'`` attends over time and does not reproduce that.
 
     Args:
         in_channels (int): Feature size D of both streams, also the width
@@ -59,6 +65,9 @@ class JMTHead(BaseVAHead):
             Defaults to ``'self_attn'``.
         dropout (float): Dropout in the valence and arousal regressors.
             Defaults to 0.6.
+        layout (str): ``'batch_first'`` or ``'sequence_first'`` (the
+            official ``FC`` path's misaligned order; ``aggregation='fc'``
+            only). Defaults to ``'batch_first'``.
         loss (dict): The loss. Defaults to ``dict(type='CCCLoss')``.
         init_cfg (dict or list, optional): Initialisation.
     """
@@ -70,11 +79,19 @@ class JMTHead(BaseVAHead):
                  ffn_dim: int = 512,
                  aggregation: str = 'self_attn',
                  dropout: float = 0.6,
+                 layout: str = 'batch_first',
                  loss: ConfigType = dict(type='CCCLoss'),
                  init_cfg=None) -> None:
         super().__init__(loss=loss, init_cfg=init_cfg)
         assert aggregation in ('self_attn', 'fc', 'none'), aggregation
+        if layout not in ('batch_first',
+                          'sequence_first') or (layout == 'sequence_first'
+                                                and aggregation != 'fc'):
+            raise ValueError(
+                "layout must be 'batch_first' or 'sequence_first' (with "
+                f"aggregation='fc' only), got {layout!r} with {aggregation!r}")
         self.aggregation = aggregation
+        self.layout = layout
         dim = in_channels
 
         def encoder(layers: int) -> nn.Sequential:
@@ -175,5 +192,9 @@ class JMTHead(BaseVAHead):
         else:
             x = self.agg_fc(torch.cat(outs,
                                       dim=-1))  # [B, L, 2D] (fc), [B, L, D]
-        return torch.stack([self.valence(x), self.arousal(x)],
-                           dim=-1)  # [B, L, 2]
+        out = torch.stack([self.valence(x), self.arousal(x)],
+                          dim=-1)  # [B, L, 2]
+        if self.layout == 'sequence_first':
+            # the code's [L, B] values, flattened and read as [B, L]
+            out = out.transpose(0, 1).reshape(out.shape)  # [B, L, 2]
+        return out

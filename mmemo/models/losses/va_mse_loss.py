@@ -20,15 +20,17 @@ class VAMSELoss(nn.Module):
     - ``space='polar'`` (the code): the same on ``(theta, I)``, the
       targets converted with ``atan2``, the angle error taken as the
       :func:`angular_difference` (the code's plain difference makes
-      ``-pi + e`` and ``pi - e`` far apart). The prediction's own
+      ``-pi + e`` and ``pi - e`` far apart; ``angle_error='plain'``
+      reproduces it). The prediction's own
       ``(theta, I)`` is used when given (``pred_polar``, as
       ``MAVENHead`` does), else it is recovered from ``pred``.
 
     The CCC term is ``1 - mean_d CCC_d`` on ``(v, a)`` over all valid
     frames of the batch flattened together
     (:func:`~mmemo.evaluation.functional.concordance_cc`); unlike the code,
-    which takes it through ``.item()``, it keeps its gradient. Masked
-    frames count in neither term.
+    which takes it through ``.item()``, it keeps its gradient
+    (``ccc_grad=False`` reproduces the code: the term then shifts the
+    loss's value only). Masked frames count in neither term.
 
     Args:
         ccc_weight (float): Factor of the CCC term, 0 for none (the code:
@@ -36,6 +38,10 @@ class VAMSELoss(nn.Module):
         space (str): ``'va'`` or ``'polar'``. Defaults to ``'va'``.
         ddof (int): Delta degrees of freedom of the CCC's moments.
             Defaults to 1.
+        ccc_grad (bool): Back-propagate the CCC term. Defaults to True.
+        angle_error (str): ``'wrapped'`` (the shortest angle between
+            prediction and target) or ``'plain'`` (``theta - theta'``, the
+            code). Defaults to ``'wrapped'``.
         loss_weight (float): Factor of the whole loss. Defaults to 1.
         eps (float): Added to the CCC's denominator. Defaults to 1e-8.
     """
@@ -44,12 +50,19 @@ class VAMSELoss(nn.Module):
                  ccc_weight: float = 0.,
                  space: str = 'va',
                  ddof: int = 1,
+                 ccc_grad: bool = True,
+                 angle_error: str = 'wrapped',
                  loss_weight: float = 1.0,
                  eps: float = 1e-8) -> None:
         super().__init__()
         if space not in ('va', 'polar'):
             raise ValueError(f"space must be 'va' or 'polar', got {space!r}")
+        if angle_error not in ('wrapped', 'plain'):
+            raise ValueError("angle_error must be 'wrapped' or 'plain', got "
+                             f'{angle_error!r}')
         self.ccc_weight = ccc_weight
+        self.ccc_grad = ccc_grad
+        self.angle_error = angle_error
         self.space = space
         self.ddof = ddof
         self.loss_weight = loss_weight
@@ -88,13 +101,17 @@ class VAMSELoss(nn.Module):
             polar = va_to_polar(pred) if pred_polar is None else \
                 pred_polar.reshape(-1, 2)  # [N, 2]
             goal = va_to_polar(target)  # [N, 2]
-            error = torch.stack([
-                angular_difference(polar[valid, 0], goal[valid, 0]),
-                polar[valid, 1] - goal[valid, 1]
-            ], -1)  # [N', 2]
+            angle = angular_difference(polar[valid, 0], goal[valid, 0]) \
+                if self.angle_error == 'wrapped' else \
+                polar[valid, 0] - goal[valid, 0]  # [N']
+            error = torch.stack([angle, polar[valid, 1] - goal[valid, 1]],
+                                -1)  # [N', 2]
         loss = error.pow(2).mean()
         if self.ccc_weight and int(valid.sum()) > self.ddof:
             ccc = concordance_cc(
                 pred, target, valid, ddof=self.ddof, eps=self.eps)  # [2]
-            loss = loss + self.ccc_weight * (1 - ccc.mean()).to(loss.dtype)
+            term = (1 - ccc.mean()).to(loss.dtype)
+            if not self.ccc_grad:
+                term = term.detach()  # the code's .item()
+            loss = loss + self.ccc_weight * term
         return self.loss_weight * loss
