@@ -21,7 +21,8 @@ EXPECTED_NAMES = ('BadSampleError', 'FileNotFoundError', 'IsADirectoryError',
                   'UnsafeCheckpointError', 'ChecksumMismatchError',
                   'IncompleteDownloadError', 'TranscriptError',
                   'EmptyTranscriptError', 'InvalidDataError',
-                  'UnpicklingError', 'URLError', 'DownloadError')
+                  'UnpicklingError', 'URLError', 'DownloadError',
+                  'OfficialCheckpointError')
 
 
 def add_debug_argument(parser: argparse.ArgumentParser) -> None:

@@ -16,13 +16,10 @@ model's ``Weights`` entry in its model-zoo metafile (found through
 """
 import argparse
 import datetime
-import os
 import os.path as osp
 import re
 import sys
 from numbers import Number
-
-import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 META_KEYS = ('dataset_meta', 'cfg', 'experiment_name', 'epoch', 'iter', 'seed',
@@ -119,15 +116,8 @@ def publish(in_file: str,
     date = date or datetime.date.today().strftime('%Y%m%d')
     if not re.fullmatch(r'\d{8}', date):
         raise SystemExit(f'--date must be YYYYMMDD, got {date!r}')
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = osp.join(out_dir, f'.{name}_{date}.pth.tmp')
-    torch.save(published, tmp)
-    # the published file must load without any allow-list
-    torch.load(tmp, map_location='cpu', weights_only=True)
-    from mmemo.utils.hub import file_sha256
-    sha = file_sha256(tmp)
-    final = osp.join(out_dir, f'{name}_{date}-{sha[:8]}.pth')
-    os.replace(tmp, final)
+    from mmemo.utils.publish import save_published_checkpoint
+    final, sha = save_published_checkpoint(published, out_dir, name, date)
     print(f'dropped {", ".join(dropped) or "nothing"}; '
           f'{len(published["state_dict"])} tensors')
     print(f'sha256 {sha}')

@@ -1,0 +1,18 @@
+# Copyright (c) mmemo contributors. All rights reserved.
+"""Convert an official AVT-CA checkpoint (shravan-18/AVTCA,
+models.multimodalcnn.MultiModalCNN) to mmemo weights for
+configs/avtca_ravdess.py.
+
+    python tools/model_converters/avtca_official_to_mmemo.py IN OUT [--help]
+
+The rules are in ``mmemo/models/official/avtca.py``; see
+docs/en/user_guides/official_checkpoints.md.
+"""
+import os.path as osp
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+if __name__ == '__main__':
+    from mmemo.models.official.cli import main
+    from mmemo.utils.cli import run_cli
+    run_cli(lambda: main('avtca', REPO))
