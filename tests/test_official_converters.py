@@ -14,7 +14,7 @@ import re
 
 import pytest
 import torch
-from helpers import REPO, python_tool
+from helpers import REPO, python_tool, read_test_metrics
 from mmengine.config import Config
 
 from mmemo.models.official import (OFFICIAL_LAYOUTS, OfficialCheckpointError,
@@ -311,3 +311,29 @@ def test_state_dict_is_found_in_the_usual_containers():
     for saved in (dict(epoch=3), [weights], {}):
         with pytest.raises(OfficialCheckpointError, match='x: '):
             unwrap_state_dict(saved, 'x')
+
+
+def test_tools_test_runs_a_converted_checkpoint(tmp_path, converted):
+    """``tools/test.py CONFIG CKPT`` with a converted MAVEN checkpoint on an
+    Aff-Wild2-shaped feature tree: every tensor loads (no missing or
+    unexpected key reported) and the metrics come out."""
+    from test_maven import ci_config, write_affwild2_features
+    from va_fixtures import make_affwild2_tree
+    _, out, _ = converted('maven')
+    tree = make_affwild2_tree(str(tmp_path / 'aw2'))
+    features = osp.join(tree['root'], 'features')
+    write_affwild2_features(tree, features)
+    cfg = ci_config(
+        tmp_path,
+        'maven_affwild2.py',
+        features,
+        data_root=tree['root'],
+        seq_len=16)
+    work_dir = str(tmp_path / 'test')
+    proc = python_tool(
+        'test.py', cfg, out, '--work-dir', work_dir, cwd=str(tmp_path))
+    log = proc.stdout  # stderr merged in
+    assert 'Load checkpoint from' in log
+    assert 'missing keys' not in log and 'unexpected key' not in log
+    metrics = read_test_metrics(work_dir)
+    assert 0 <= metrics['va/num_frames'] and 'va/ccc_mean' in metrics
