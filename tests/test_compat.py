@@ -252,3 +252,59 @@ def test_mmcv_lite_warning_silenced():
     quiet = run_python('import mmemo; ' + code)
     assert 'mmcv_lite_warning' in compat.APPLIED
     assert 'MultiScaleDeformableAttention' not in quiet.stdout
+
+
+WORKER_SCRIPT = '''
+import os, sys, time
+import mmemo  # noqa: F401  (applies the shims)
+from mmengine.runner import Runner
+
+
+class Slow:
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        with open(sys.argv[1], 'w') as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)  # busy: the watchdog cannot look before this ends
+        return i
+
+
+loader = Runner.build_dataloader(
+    dict(dataset=Slow(), batch_size=1, num_workers=1,
+         sampler=dict(type='DefaultSampler', shuffle=False)), seed=0)
+next(iter(loader))
+'''
+
+
+def test_dataloader_workers_die_with_a_killed_trainer(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+    pid_file = tmp_path / 'worker.pid'
+    script = tmp_path / 'train.py'
+    script.write_text(WORKER_SCRIPT)
+    trainer = subprocess.Popen([sys.executable, str(script), str(pid_file)])
+    try:
+        deadline = time.time() + 120
+        while not (pid_file.exists() and pid_file.read_text()):
+            assert time.time() < deadline and trainer.poll() is None
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+        trainer.send_signal(signal.SIGKILL)
+        trainer.wait()
+        # gone within 3 s although it sleeps for 60 (without the shim it
+        # would run until the sleep ends)
+        for _ in range(30):
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            raise AssertionError('the DataLoader worker outlived its trainer')
+    finally:
+        trainer.kill()
