@@ -145,7 +145,7 @@ def test_load_sub_clip_features(tmp_path):
 # counts are derived in tests/test_jca.py and tests/test_jmt.py
 VA_CONFIGS = {
     'jca_affwild2.py': 330754,
-    'jca_cam_affwild2.py': 8586372,
+    'jca_cam_affwild2.py': 8586323,
     'jmt_affwild2.py': 11170818,
     'jca_affwild2_cached.py': 330754,
     'jmt_affwild2_cached.py': 11170818,
