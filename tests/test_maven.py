@@ -508,7 +508,13 @@ def ci_config(tmp_path, name: str, features: str, **dataset) -> str:
     return path
 
 
-def test_maven_affwild2_three_streams_end_to_end(tmp_path):
+def maven_affwild2_tree(tmp_path) -> tuple:
+    """An Aff-Wild2 tree with its three feature streams and the one-epoch
+    ``configs/maven_affwild2.py`` child on it (L = 16).
+
+    Returns:
+        tuple: The tree (see ``make_affwild2_tree``) and the config path.
+    """
     tree = make_affwild2_tree(str(tmp_path / 'aw2'))
     features = osp.join(tree['root'], 'features')
     write_affwild2_features(tree, features)
@@ -518,6 +524,11 @@ def test_maven_affwild2_three_streams_end_to_end(tmp_path):
         features,
         data_root=tree['root'],
         seq_len=16)
+    return tree, config
+
+
+def test_maven_affwild2_three_streams_end_to_end(tmp_path):
+    tree, config = maven_affwild2_tree(tmp_path)
     cfg = Config.fromfile(config)
     with DefaultScope.overwrite_default_scope('mmemo'):
         train = DATASETS.build(cfg.train_dataloader.dataset)

@@ -317,18 +317,9 @@ def test_tools_test_runs_a_converted_checkpoint(tmp_path, converted):
     """``tools/test.py CONFIG CKPT`` with a converted MAVEN checkpoint on an
     Aff-Wild2-shaped feature tree: every tensor loads (no missing or
     unexpected key reported) and the metrics come out."""
-    from test_maven import ci_config, write_affwild2_features
-    from va_fixtures import make_affwild2_tree
+    from test_maven import maven_affwild2_tree
     _, out, _ = converted('maven')
-    tree = make_affwild2_tree(str(tmp_path / 'aw2'))
-    features = osp.join(tree['root'], 'features')
-    write_affwild2_features(tree, features)
-    cfg = ci_config(
-        tmp_path,
-        'maven_affwild2.py',
-        features,
-        data_root=tree['root'],
-        seq_len=16)
+    tree, cfg = maven_affwild2_tree(tmp_path)
     work_dir = str(tmp_path / 'test')
     proc = python_tool(
         'test.py', cfg, out, '--work-dir', work_dir, cwd=str(tmp_path))
@@ -336,4 +327,6 @@ def test_tools_test_runs_a_converted_checkpoint(tmp_path, converted):
     assert 'Load checkpoint from' in log
     assert 'missing keys' not in log and 'unexpected key' not in log
     metrics = read_test_metrics(work_dir)
-    assert 0 <= metrics['va/num_frames'] and 'va/ccc_mean' in metrics
+    # the test loader is the validation one: its video's annotated frames
+    assert metrics['va/num_frames'] == tree['num_annotated']['2-25-360x288']
+    assert 'va/ccc_mean' in metrics

@@ -15,7 +15,6 @@ model's ``Weights`` entry in its model-zoo metafile (found through
 ``model-index.yml``, or the path given) is set to ``URL_PREFIX/<file>``.
 """
 import argparse
-import datetime
 import os.path as osp
 import re
 import sys
@@ -113,10 +112,12 @@ def publish(in_file: str,
             k: v.detach().cpu().clone()
             for k, v in checkpoint['state_dict'].items()
         })
-    date = date or datetime.date.today().strftime('%Y%m%d')
-    if not re.fullmatch(r'\d{8}', date):
-        raise SystemExit(f'--date must be YYYYMMDD, got {date!r}')
-    from mmemo.utils.publish import save_published_checkpoint
+    from mmemo.utils.publish import (published_date,
+                                     save_published_checkpoint)
+    try:
+        date = published_date(date)
+    except ValueError as error:
+        raise SystemExit(str(error))
     final, sha = save_published_checkpoint(published, out_dir, name, date)
     print(f'dropped {", ".join(dropped) or "nothing"}; '
           f'{len(published["state_dict"])} tensors')
