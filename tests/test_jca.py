@@ -293,8 +293,7 @@ def test_cam_head_computes_the_official_position_attention():
         got = attn(head._positions(flat.view(2, L, -1)), audio)
         assert torch.allclose(got, expected, atol=1e-6)
         # the usual additive attention is one switch away, and differs
-        other = build(dict(type='JCACAMHead',
-                           audio_guide='per_hidden_unit')).eval()
+        other = build(dict(type='JCACAMHead', guide_over='hidden')).eval()
         other.load_state_dict(head.state_dict())
         changed = other.position_attn(
             other._positions(flat.view(2, L, -1)), audio)

@@ -20,8 +20,8 @@ class PositionAttn(nn.Module):
     vectors are pooled, the projections only score them. As in the code,
     FC_v has no bias and FC_g's 49 outputs are one offset per position
     (``unsqueeze(2)``: broadcast over FC_v's 49 hidden units);
-    ``audio_guide='per_hidden_unit'`` adds them per hidden unit instead,
-    the usual additive attention.
+    ``guide_over='hidden'`` adds them per hidden unit instead, the usual
+    additive attention.
 
     Args:
         video_channels (int): Channels of a position. Defaults to 512.
@@ -30,8 +30,8 @@ class PositionAttn(nn.Module):
             Defaults to 512.
         num_positions (int): Positions P; the code scores them with
             P-dimensional additive attention. Defaults to 49 (7×7).
-        audio_guide (str): ``'per_position'`` (the code) or
-            ``'per_hidden_unit'``. Defaults to ``'per_position'``.
+        guide_over (str): ``'positions'`` (the code) or ``'hidden'``, as
+            in :class:`AdditiveAttentionPool`. Defaults to ``'positions'``.
     """
 
     def __init__(self,
@@ -39,19 +39,12 @@ class PositionAttn(nn.Module):
                  audio_channels: int = 512,
                  hidden: int = 512,
                  num_positions: int = 49,
-                 audio_guide: str = 'per_position') -> None:
+                 guide_over: str = 'positions') -> None:
         super().__init__()
-        assert audio_guide in ('per_position', 'per_hidden_unit'), \
-            audio_guide
         self.video_proj = nn.Linear(video_channels, hidden)
         self.audio_proj = nn.Linear(audio_channels, hidden)
         self.pool = AdditiveAttentionPool(
-            hidden,
-            hidden,
-            num_positions,
-            x_bias=False,
-            guide_over='positions'
-            if audio_guide == 'per_position' else 'hidden')
+            hidden, hidden, num_positions, x_bias=False, guide_over=guide_over)
         self.out = nn.Linear(video_channels, video_channels)
 
     def forward(self, positions: torch.Tensor,
@@ -112,9 +105,9 @@ class JCACAMHead(BaseVAHead):
             Defaults to 0.6.
         official_view (bool): Read the map as the code does (True) or as
             49 positions × 512 channels (False). Defaults to True.
-        audio_guide (str): How the audio guide enters the position scores:
-            ``'per_position'`` (the code) or ``'per_hidden_unit'`` (see
-            ``PositionAttn``). Defaults to ``'per_position'``.
+        guide_over (str): How the audio guide enters the position scores:
+            ``'positions'`` (the code) or ``'hidden'`` (see
+            ``PositionAttn``). Defaults to ``'positions'``.
         loss (dict): The loss. Defaults to ``dict(type='CCCLoss')``.
         init_cfg (dict or list, optional): Initialisation; None for the
             code's Xavier-uniform.
@@ -130,7 +123,7 @@ class JCACAMHead(BaseVAHead):
                  hidden: int = 128,
                  dropout: float = 0.6,
                  official_view: bool = True,
-                 audio_guide: str = 'per_position',
+                 guide_over: str = 'positions',
                  loss: ConfigType = dict(type='CCCLoss'),
                  init_cfg=None) -> None:
         super().__init__(loss=loss, init_cfg=init_cfg)
@@ -139,7 +132,7 @@ class JCACAMHead(BaseVAHead):
         self.official_view = official_view
         self.position_attn = PositionAttn(video_channels, audio_channels,
                                           video_channels, num_positions,
-                                          audio_guide)
+                                          guide_over)
         self.coattn = DenseCoAttention(seq_len, audio_channels, video_channels,
                                        dropout)
         fused = audio_channels + video_channels
