@@ -9,6 +9,7 @@ from typing import Optional
 
 import numpy as np
 import pytest
+import torch
 from helpers import (REPO, python_tool, read_test_metrics, read_val_metrics,
                      train_then_test)
 from mmengine import DefaultScope
@@ -16,6 +17,7 @@ from mmengine.config import Config
 from va_fixtures import make_affwild2_tree, make_recola_tree
 
 from mmemo.apis import load_cache_meta
+from mmemo.checkpoint import safe_torch_load
 from mmemo.registry import DATASETS
 
 VAL_VIDEO = '2-25-360x288'
@@ -133,6 +135,24 @@ def test_jca_affwild2_decode_cache_and_heads(affwild2, tmp_path):
         assert array.shape == (info['num_frames'], 512)
     again = python_tool(*args, cwd=str(tmp_path)).stdout
     assert '0 videos written, 3 already cached' in again
+    # features of other encoder weights never mix into this cache
+    state = safe_torch_load(checkpoint)
+    key = next(k for k in state['state_dict'] if 'visual_encoder' in k)
+    state['state_dict'][key] = state['state_dict'][key] + 1
+    other = str(tmp_path / 'other.pth')
+    torch.save(state, other)
+    refused = python_tool(
+        args[0], config, other, *args[3:], cwd=str(tmp_path), check=False)
+    assert refused.returncode == 1
+    assert f'{features}: the cache holds features of other encoder ' \
+        'weights' in refused.stdout
+    assert load_cache_meta(features) == meta
+    rewritten = python_tool(
+        args[0], config, other, *args[3:], '--overwrite',
+        cwd=str(tmp_path)).stdout
+    assert '3 videos written' in rewritten and '1 videos written' in rewritten
+    assert load_cache_meta(features)['encoders'] != meta['encoders']
+    python_tool(*args, '--overwrite', cwd=str(tmp_path))  # back to epoch_1
 
     # the trained head on cached features predicts what it did on decoded
     # windows (the encoders are frozen)

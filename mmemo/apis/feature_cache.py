@@ -16,11 +16,16 @@ frame::
 Frames not covered by any window (runs the dataset leaves out because
 nothing around them is annotated) hold zeros; ``cache.json`` counts them.
 The extraction is resumable: a video is written to a temporary file and
-renamed when complete, finished videos are skipped on the next run.
+renamed when complete, finished videos are skipped on the next run. The
+cache records a fingerprint of the encoders' weights: features of other
+encoders (another stage-1 run, another seed) are never mixed into it, the
+extraction refuses such a folder unless told to overwrite it.
 :class:`~mmemo.datasets.transforms.LoadSubClipFeatures` reads the cache.
 """
+import hashlib
 import json
 import os
+import shutil
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
@@ -56,6 +61,17 @@ def _save_meta(out_dir: str, meta: Dict) -> None:
     os.replace(tmp, osp.join(out_dir, CACHE_META))
 
 
+def encoder_fingerprint(model: torch.nn.Module) -> str:
+    """sha256 over the names and values of the encoders' parameters and
+    buffers: which weights made a cache."""
+    digest = hashlib.sha256()
+    for modality, encoder in sorted(model.encoders().items()):
+        for name, tensor in sorted(encoder.state_dict().items()):
+            digest.update(f'{modality}.{name}'.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def _windows_by_video(dataset) -> 'OrderedDict[str, List[int]]':
     groups: 'OrderedDict[str, List[int]]' = OrderedDict()
     for idx in range(len(dataset)):
@@ -81,7 +97,8 @@ def extract_sub_clip_features(model: torch.nn.Module,
                               batch_size: int = 4,
                               num_workers: int = 0,
                               dtype: str = 'float16',
-                              progress: bool = True) -> Dict[str, int]:
+                              progress: bool = True,
+                              overwrite: bool = False) -> Dict[str, int]:
     """Run a model's sub-clip encoders over a dataset and cache them.
 
     Args:
@@ -94,6 +111,8 @@ def extract_sub_clip_features(model: torch.nn.Module,
         num_workers (int): DataLoader workers. Defaults to 0.
         dtype (str): Storage dtype. Defaults to ``'float16'``.
         progress (bool): Show a progress bar. Defaults to True.
+        overwrite (bool): Empty a cache made by other encoder weights
+            instead of refusing it. Defaults to False.
 
     Returns:
         dict: ``videos`` written, ``skipped`` (already complete) and
@@ -103,7 +122,19 @@ def extract_sub_clip_features(model: torch.nn.Module,
         'extract features from a test-mode dataset (dense windows)'
     modalities = sorted(model.encoders())
     assert modalities, 'the model has no encoder to cache'
+    fingerprint = encoder_fingerprint(model)
     meta = _load_meta(out_dir)
+    made_by = meta.get('encoders')
+    if meta['videos'] and made_by != fingerprint:
+        if not overwrite:
+            raise ValueError(
+                f'{out_dir}: the cache holds features of other encoder '
+                f'weights (sha256 {str(made_by)[:12]}, these: '
+                f'{fingerprint[:12]}); use another folder or overwrite it '
+                '(overwrite=True, --overwrite)')
+        shutil.rmtree(out_dir)
+        meta = dict(videos={})
+    meta['encoders'] = fingerprint
     groups = _windows_by_video(dataset)
     done = {
         vid

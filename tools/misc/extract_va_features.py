@@ -9,7 +9,8 @@ The model's encoders (``visual_encoder``/``audio_encoder`` of an
 dataset (the split's dataset config with the *test* pipeline, so no
 augmentation), and one feature per frame is stored per video and modality
 (see :mod:`mmemo.apis.feature_cache`). The extraction is resumable; run it
-again after an interruption. The ``*_cached`` configs then train the fusion
+again after an interruption. A cache made by other encoder weights (another
+stage-1 checkpoint) is refused; ``--overwrite`` empties it. The ``*_cached`` configs then train the fusion
 head from the cache (``LoadSubClipFeatures``) instead of decoding video.
 Without CHECKPOINT ('none') the encoders keep their configured
 initialisation (``init_cfg``, e.g. TSAV weights).
@@ -39,6 +40,11 @@ def parse_args():
         default=['train', 'val'],
         choices=['train', 'val', 'test'],
         help='dataloaders whose datasets are cached')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='empty a cache made by other encoder weights (another '
+        'checkpoint) instead of refusing it')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--num-workers', type=int, default=2)
     parser.add_argument(
@@ -82,7 +88,8 @@ def main():
             args.out,
             batch_size=args.batch_size,
             num_workers=args.num_workers,
-            dtype=args.dtype)
+            dtype=args.dtype,
+            overwrite=args.overwrite)
         print(f'\n{split}: {stats["videos"]} videos written, '
               f'{stats["skipped"]} already cached, {stats["windows"]} '
               f'windows run -> {args.out}')
