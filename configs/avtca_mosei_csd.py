@@ -12,9 +12,8 @@ _base_ = ['./avtca_mosei.py']
 
 dataset = dict(
     _delete_=True,
-    type='MoseiDataset',
+    type='MoseiCsdDataset',
     data_root='data/MOSEI',
-    layout='csd',
     ann_file='CMU_MOSEI_Labels.csd',
     features=dict(
         audio='CMU_MOSEI_COVAREP.csd', video='CMU_MOSEI_VisualFacet42.csd'),

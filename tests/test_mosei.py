@@ -19,7 +19,8 @@ from mosei_fixtures import (COVAREP_HZ, FACET_HZ, MOVED, NO_FOLD_VIDEO, VIDEOS,
                             write_mult_pickle)
 from test_avtca_configs import ci_config
 
-from mmemo.datasets import BadSampleError, MoseiDataset
+from mmemo.datasets import (BadSampleError, BaseMoseiDataset, MoseiCsdDataset,
+                            MoseiPickleDataset, MoseiRawDataset)
 from mmemo.datasets.mosei_sources import STANDARD_FOLDS, load_folds
 from mmemo.registry import DATASETS, METRICS, MODELS
 
@@ -40,8 +41,8 @@ def mosei(tmp_path_factory):
     return out
 
 
-def build(ann_file, **kwargs):
-    return MoseiDataset(ann_file, pipeline=[], **kwargs)
+def build(ann_file, dataset=MoseiPickleDataset, **kwargs):
+    return dataset(ann_file, pipeline=[], **kwargs)
 
 
 def infos(dataset) -> list:
@@ -53,7 +54,7 @@ def csd_dataset(mosei, kind='unaligned', **kwargs):
     kwargs.setdefault('seq_lens', dict(audio=300, video=100))
     return build(
         files['CMU_MOSEI_Labels.csd'],
-        layout='csd',
+        dataset=MoseiCsdDataset,
         features=dict(
             audio=files['CMU_MOSEI_COVAREP.csd'],
             video=files['CMU_MOSEI_VisualFacet42.csd']),
@@ -69,6 +70,19 @@ def test_shipped_official_folds():
         assert all(folds[v] == split for v in videos)
     assert osp.isfile(
         osp.join(osp.dirname(STANDARD_FOLDS), 'CMU-MultimodalSDK_LICENSE.txt'))
+
+
+def test_one_registered_class_per_form():
+    """Each released form has its class; only a pickle has its own split."""
+    for name in ('MoseiPickleDataset', 'MoseiCsdDataset', 'MoseiRawDataset'):
+        assert issubclass(DATASETS.get(name), BaseMoseiDataset)
+    csd = dict(features=dict(audio='a.csd'), seq_lens=dict(audio=1))
+    for dataset, kwargs in ((MoseiCsdDataset, csd), (MoseiRawDataset, {})):
+        with pytest.raises(
+                ValueError,
+                match=f"split_by='source' needs a pickle: "
+                f'{dataset.__name__} has no split of its own'):
+            build('labels.csd', dataset, split_by='source', **kwargs)
 
 
 # ---------------------------------------------------------------- pickles
@@ -222,7 +236,7 @@ def test_csd_aligned_keys(mosei):
     files = mosei['csd']
     mixed = build(
         files['aligned']['CMU_MOSEI_Labels.csd'],
-        layout='csd',
+        dataset=MoseiCsdDataset,
         split='test',
         features=dict(audio=files['unaligned']['CMU_MOSEI_COVAREP.csd']),
         seq_lens=dict(audio=300))
@@ -248,7 +262,7 @@ def test_csd_metadata_and_errors(mosei, tmp_path):
             ' an HDF5 computational sequence'):
         build(
             files['CMU_MOSEI_Labels.csd'],
-            layout='csd',
+            dataset=MoseiCsdDataset,
             features=dict(audio=str(broken)),
             seq_lens=dict(audio=10))
 
@@ -263,7 +277,9 @@ def test_csd_metadata_and_errors(mosei, tmp_path):
         }
     partial = write_csd(str(tmp_path / 'facet.csd'), 'FACET 4.2', data, {})
     kwargs = dict(
-        layout='csd', features=dict(video=partial), seq_lens=dict(video=8))
+        dataset=MoseiCsdDataset,
+        features=dict(video=partial),
+        seq_lens=dict(video=8))
     with pytest.raises(BadSampleError) as error:
         build(files['CMU_MOSEI_Labels.csd'], **kwargs)
     assert error.value.path == partial
@@ -287,7 +303,7 @@ def test_csd_metadata_and_errors(mosei, tmp_path):
     with pytest.raises(ValueError, match='seq_lens must give a length'):
         build(
             files['CMU_MOSEI_Labels.csd'],
-            layout='csd',
+            dataset=MoseiCsdDataset,
             features=dict(video=partial))
 
 
@@ -359,7 +375,10 @@ def raw_tree(mosei, tmp_path_factory):
 
 def test_raw_layout(raw_tree, tmp_path):
     dataset = build(
-        'CMU_MOSEI_Labels.csd', layout='raw', split='test', data_root=raw_tree)
+        'CMU_MOSEI_Labels.csd',
+        dataset=MoseiRawDataset,
+        split='test',
+        data_root=raw_tree)
     assert len(dataset) == 4
     for info in infos(dataset):
         assert info['filename'] == osp.join(
@@ -368,10 +387,13 @@ def test_raw_layout(raw_tree, tmp_path):
         assert 'audio_path' not in info  # the mp4's own track
     # the training videos are missing: an error naming the file, or skips
     with pytest.raises(BadSampleError, match='_0.mp4: file not found'):
-        build('CMU_MOSEI_Labels.csd', layout='raw', data_root=raw_tree)
+        build(
+            'CMU_MOSEI_Labels.csd',
+            dataset=MoseiRawDataset,
+            data_root=raw_tree)
     skipping = build(
         'CMU_MOSEI_Labels.csd',
-        layout='raw',
+        dataset=MoseiRawDataset,
         split='all',
         data_root=raw_tree,
         on_bad_sample='skip')
@@ -379,7 +401,7 @@ def test_raw_layout(raw_tree, tmp_path):
     with pytest.raises(ValueError, match="no usable segment in split 'valid'"):
         build(
             'CMU_MOSEI_Labels.csd',
-            layout='raw',
+            dataset=MoseiRawDataset,
             split='valid',
             data_root=raw_tree,
             on_bad_sample='skip')
@@ -392,7 +414,11 @@ def test_raw_layout(raw_tree, tmp_path):
         f'{video},7,-1.5,0,1,0,0,0,2,Raw/Videos/Segmented/Combined/'
         f'{video}_0.mp4,Raw/Videos/Segmented/Combined/{video}_1.mp4\n')
     (info, ) = infos(
-        build(str(csv), layout='raw', split='test', data_root=raw_tree))
+        build(
+            str(csv),
+            dataset=MoseiRawDataset,
+            split='test',
+            data_root=raw_tree))
     assert info['segment'] == '7' and info['audio_path'].endswith('_1.mp4')
     assert info['targets'].tolist() == [-1.5, 0, 1, 0, 0, 0, 2]
     csv.write_text('video_id,segment,sentiment,happy\nx,0,1,0\n')
@@ -400,7 +426,7 @@ def test_raw_layout(raw_tree, tmp_path):
             BadSampleError,
             match='labels.csv: the header has '
             r"emotions \['happy'\]"):
-        build(str(csv), layout='raw', data_root=raw_tree)
+        build(str(csv), dataset=MoseiRawDataset, data_root=raw_tree)
 
 
 # ------------------------------------------------------------------ configs

@@ -1,5 +1,6 @@
 # Copyright (c) mmemo contributors. All rights reserved.
-"""Readers of the CMU-MOSEI releases, for :class:`MoseiDataset`.
+"""Readers of the CMU-MOSEI releases, for :class:`BaseMoseiDataset` and its
+subclasses (one per release).
 
 - the official standard folds (video IDs, shipped as JSON);
 - MMSA / MulT feature pickles, unpickled with a restricted unpickler (NumPy

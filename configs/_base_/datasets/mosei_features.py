@@ -1,4 +1,4 @@
-# CMU-MOSEI segments as feature sequences (MoseiDataset) for models whose
+# CMU-MOSEI segments as feature sequences (MoseiPickleDataset) for models whose
 # encoders take feature frames. Default: MMSA's aligned_50.pkl (COVAREP 74-d
 # audio and FACET 35-d video, 50 word-aligned steps; data/MOSEI/Processed/ as
 # MMSA lays it out), the pickle's own train/valid/test split (checked against
@@ -8,12 +8,11 @@
 #   MulT's mosei_senti_data.pkl: ann_file='mosei_senti_data.pkl'
 #   the official folds instead of the pickle's: split_by='official'
 #   .csd computational sequences: configs/avtca_mosei_csd.py
-dataset_type = 'MoseiDataset'
+dataset_type = 'MoseiPickleDataset'
 data_root = 'data/MOSEI'
 dataset = dict(
     type=dataset_type,
     data_root=data_root,
-    layout='pickle',
     ann_file='Processed/aligned_50.pkl',
     features=dict(audio='audio', video='vision'))
 

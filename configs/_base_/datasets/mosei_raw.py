@@ -7,12 +7,11 @@
 # MTCNN face crops at 224, 10 MFCCs at 22.05 kHz).
 _base_ = ['./avtca_inputs.py']
 
-dataset_type = 'MoseiDataset'
+dataset_type = 'MoseiRawDataset'
 data_root = 'data/MOSEI'
 dataset = dict(
     type=dataset_type,
     data_root=data_root,
-    layout='raw',
     ann_file='CMU_MOSEI_Labels.csd',
     video_pattern='Raw/Videos/Segmented/Combined/{video_id}_{segment}.mp4',
     audio_pattern=None)

@@ -23,7 +23,7 @@ class SentimentMetric(BaseMetric):
     then E emotion logits) and ``gt_label`` ``[7]`` (``[sentiment, happy,
     sad, anger, surprise, disgust, fear]``, NaN emotions where the source
     has none), as ``AVTCAHead(num_classes=7, average_clips='score')`` and
-    ``MoseiDataset`` give them.
+    the MOSEI datasets (``BaseMoseiDataset`` subclasses) give them.
 
     - Sentiment (:func:`mosei_sentiment_scores`, MMSA's
       ``__eval_mosei_regression``): ``mae``, ``corr``, ``acc_7``,
