@@ -32,11 +32,18 @@ exclude_patterns = ['_build']
 myst_heading_anchors = 4
 myst_enable_extensions = ['colon_fence']
 
-html_theme = 'alabaster'
+# The Read-the-Docs theme: a wide, PyTorch-style layout like OpenMMLab's
+# sites (their pytorch_sphinx_theme is not on PyPI); requirements/docs.txt
+# pins it.
+html_theme = 'sphinx_rtd_theme'
 html_title = f'mmemo {release}'
 html_theme_options = {
-    'description': 'Audio-visual emotion recognition for MMAction2',
-    'fixed_sidebar': True,
+    'navigation_depth': 3,
+    'collapse_navigation': False,
 }
+# Wider text column, wrapping table cells, tables and code blocks that scroll
+# inside their own box (tests/test_docs.py checks the site ships these rules).
+html_static_path = ['_static']
+html_css_files = ['mmemo.css']
 copybutton_prompt_text = r'\$ '
 copybutton_prompt_is_regexp = True
