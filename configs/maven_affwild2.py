@@ -40,13 +40,9 @@ feature_pipeline = [
         type='PackAVInputs',
         inputs={name: f'{name}_feats'
                 for name in streams},
-        targets=dict(
-            gt_va='gt_va',
-            va_mask='va_mask',
-            **{
-                f'{name}_padding_mask': f'{name}_padding_mask'
-                for name in streams
-            })),
+        targets=dict(gt_va='gt_va', va_mask='va_mask'),
+        padding_masks={name: f'{name}_padding_mask'
+                       for name in streams}),
 ]
 # the annotations and frames_fps.csv (the frame rate that places the
 # segments) are read; no face image, video or audio file is needed

@@ -20,13 +20,9 @@ feature_pipeline = [
         type='PackAVInputs',
         inputs={name: f'{name}_feats'
                 for name in streams},
-        targets=dict(
-            gt_va='gt_va',
-            va_mask='va_mask',
-            **{
-                f'{name}_padding_mask': f'{name}_padding_mask'
-                for name in streams
-            })),
+        targets=dict(gt_va='gt_va', va_mask='va_mask'),
+        padding_masks={name: f'{name}_padding_mask'
+                       for name in streams}),
 ]
 train_dataloader = dict(dataset=dict(pipeline=feature_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=feature_pipeline))

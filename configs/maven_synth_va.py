@@ -27,11 +27,9 @@ maven_pipeline = [
         type='PackAVInputs',
         inputs={s: f'{s}_feats'
                 for s in streams},
-        targets=dict(
-            gt_va='gt_va',
-            va_mask='va_mask',
-            **{f'{s}_padding_mask': f'{s}_padding_mask'
-               for s in streams})),
+        targets=dict(gt_va='gt_va', va_mask='va_mask'),
+        padding_masks={s: f'{s}_padding_mask'
+                       for s in streams}),
 ]
 train_dataloader = dict(dataset=dict(pipeline=maven_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=maven_pipeline))

@@ -2,6 +2,9 @@
 # It exercises the tools, checkpoints and distributed runs in seconds on a
 # CPU; it is not an emotion model.
 _base_ = ['./_base_/default_runtime.py']
+# TinyAVClassifier and ToyAVDataset are test components, outside mmemo's
+# registry locations: importing mmemo.testing registers them
+custom_imports = dict(imports=['mmemo.testing'], allow_failed_imports=False)
 
 num_classes = 4
 model = dict(

@@ -19,7 +19,6 @@ import argparse
 import math
 import os
 import os.path as osp
-import sys
 from fractions import Fraction
 from typing import Dict, List, Optional, Sequence
 
@@ -94,8 +93,7 @@ def media_info(video: str, audio: Optional[str] = None) -> dict:
         ``duration`` (s), ``fps``, ``num_frames``, ``width``, ``height``
         (None for an audio file).
     """
-    from mmemo.apis.inference import check_media, media_duration
-    from mmemo.datasets.media import probe_video
+    from mmemo.datasets.media import check_media, media_duration, probe_video
     # check_media says what a path is when it is no media file (missing,
     # a directory, a FIFO, a broken link, a git-lfs pointer)
     has_video, has_audio = check_media(video, 'video')
@@ -119,16 +117,6 @@ def media_info(video: str, audio: Optional[str] = None) -> dict:
     else:
         info['duration'] = media_duration(audio or video)
     return info
-
-
-def config_window(model) -> Optional[float]:
-    """Length of the config's clip window (``AVClipWindow``), seconds."""
-    from mmemo.apis.inference import media_pipeline_cfg
-    for t in media_pipeline_cfg(model.cfg):
-        name = str(t.get('type', '')).rsplit('.', 1)[-1]
-        if name == 'AVClipWindow' and t.get('duration'):
-            return float(t['duration'])
-    return None
 
 
 def window_starts(duration: float, window: float,
@@ -155,36 +143,22 @@ def window_starts(duration: float, window: float,
 
 
 # --------------------------------------------------------------- inference
-def run_windows(model,
+def run_windows(inferencer,
                 video: str,
                 audio: Optional[str],
                 starts: Sequence[float],
                 window: float,
                 show_progress: bool = True) -> List[dict]:
-    """:func:`mmemo.apis.inference_av` on every window, with a progress bar.
+    """The inferencer on every window, with a progress bar.
 
     The video is probed and the audio decoded once for all windows.
     """
-    from mmengine.utils import ProgressBar
-
-    from mmemo.apis import inference_av
-    cache: dict = {}
-    bar = ProgressBar(len(starts)) if show_progress else None
-    results = []
-    for start in starts:
-        results.append(
-            inference_av(
-                model,
-                video,
-                audio,
-                start=start,
-                duration=window,
-                media_cache=cache))
-        if bar is not None:
-            bar.update()
-    if bar is not None:
-        sys.stdout.write('\n')
-    return results
+    items = [
+        dict(video=video, audio=audio, start=start, duration=window)
+        for start in starts
+    ]
+    inferencer.show_progress = show_progress
+    return inferencer(items, media_cache={})['predictions']
 
 
 def _note(modalities: Sequence[str], info: dict) -> Optional[str]:
@@ -388,10 +362,10 @@ def _audio_packets(path: str, out_stream, max_seconds: float) -> list:
         # the first two channels are front left / right in every layout
         mix = samples[:2]
     else:
-        mix = np.repeat(samples.mean(axis=0, keepdims=True), 2 if stereo
-                        else 1, axis=0)
-    mix = np.ascontiguousarray(
-        mix[:, :int(round(max_seconds * rate))].T, np.float32)  # [S, C]
+        mix = np.repeat(
+            samples.mean(axis=0, keepdims=True), 2 if stereo else 1, axis=0)
+    mix = np.ascontiguousarray(mix[:, :int(round(max_seconds * rate))].T,
+                               np.float32)  # [S, C]
     frame_size = out_stream.codec_context.frame_size or 1024
     packets = []
     for first in range(0, len(mix), frame_size):
@@ -491,30 +465,28 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the demo; return the JSON summary."""
     args = parse_args(argv)
     import mmemo  # noqa: F401  (compat shims first)
-    from mmemo.apis import init_model
+    from mmemo.apis import AVInferencer
+    from mmemo.datasets import VASequenceDataset
     info = media_info(args.video, args.audio)
-    model = init_model(
+    inferencer = AVInferencer(
         args.config,
         args.checkpoint,
         device=args.device,
         cfg_options=args.cfg_options)
-    from mmemo.apis.inference import _dataset_cfg, media_pipeline_cfg
-    is_va = any(
-        str(t.get('type', '')).endswith('SampleSubClips')
-        for t in media_pipeline_cfg(model.cfg))
-    window = args.window or config_window(model)
+    model = inferencer.model
+    dataset = inferencer.dataset
+    is_va = isinstance(dataset, VASequenceDataset)
+    window = args.window or inferencer.clip_duration
     if window is None and is_va:
         # one block of the VA test windows: seq_len sub-clips `stride` apart
-        dataset = _dataset_cfg(model.cfg)
-        frames = dataset.get('seq_len', 16) * dataset.get(
-            'sub_clip_stride', 32)
-        window = frames / (info['fps'] or 25.0)
+        window = dataset.seq_len * dataset.sub_clip_stride / (
+            info['fps'] or 25.0)
     window = window or FALLBACK_WINDOW
     stride = args.stride or (window if is_va else window / 2)
     starts = window_starts(info['duration'], window, stride)
     print(f'{args.video}: {info["duration"]:.2f} s, '
           f'{len(starts)} window(s) of {window:g} s every {stride:g} s')
-    results = run_windows(model, args.video, args.audio, starts, window)
+    results = run_windows(inferencer, args.video, args.audio, starts, window)
     summary = summarize(results, info, args, window, stride, model)
     if summary['note']:
         print(f'Note: {summary["note"]}')

@@ -213,6 +213,23 @@ def container_set(root: str, src: str, stem: str = 'clip') -> dict:
             layout='mono'))
 
 
+def save_random_checkpoint(path: str,
+                           config: str,
+                           seed: int = 0,
+                           meta: Optional[dict] = None) -> str:
+    """A random-init model of ``config`` (torch seeded with ``seed``) saved
+    as a checkpoint (with ``meta`` when given); returns ``path``."""
+    import torch
+
+    from mmemo.apis import init_model
+    torch.manual_seed(seed)
+    state = dict(state_dict=init_model(config).state_dict())
+    if meta is not None:
+        state['meta'] = meta
+    torch.save(state, path)
+    return path
+
+
 def grid_clip(index: int) -> str:
     """Path of the index-th GRID clip (cycling)."""
     name = GRID_CLIPS[index % len(GRID_CLIPS)]

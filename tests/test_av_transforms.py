@@ -214,3 +214,34 @@ def test_pack_av_inputs_keeps_continuous_targets_float():
     assert waveform['inputs']['audio'].shape == (1, 1, 16000)
     with pytest.raises(KeyError, match='no "imgs"'):
         PackAVInputs()(dict(audio=np.zeros(5, np.float32)))
+
+
+def test_pack_av_inputs_packs_padding_masks_apart():
+    """Padding masks go to `padding_masks`, neither inputs nor targets."""
+    pack = PackAVInputs(
+        inputs=dict(text='text_feats'),
+        targets=dict(gt_va='gt_va'),
+        padding_masks=dict(text='text_padding_mask'))
+    packed = pack(
+        dict(
+            text_feats=np.zeros((3, 4), np.float32),
+            gt_va=np.zeros((3, 2), np.float32),
+            text_padding_mask=np.array([False, False, True])))
+    assert set(packed['inputs']) == {'text'}
+    sample = packed['data_samples']
+    assert 'text_padding_mask' not in sample
+    mask = sample.padding_masks.text
+    assert mask.dtype == torch.bool and mask.tolist() == [False, False, True]
+    assert 'padding_masks' in repr(pack)
+    # without padding_masks the field is absent
+    assert 'padding_masks' not in PackAVInputs(inputs=dict(text='text_feats'))(
+        dict(text_feats=np.zeros((3, 4), np.float32)))['data_samples']
+    with pytest.raises(KeyError, match='no "text_padding_mask"'):
+        pack(
+            dict(
+                text_feats=np.zeros((3, 4), np.float32),
+                gt_va=np.zeros((3, 2), np.float32)))
+    with pytest.raises(ValueError, match=r"\['audio'\], which are not"):
+        PackAVInputs(
+            inputs=dict(text='text_feats'),
+            padding_masks=dict(audio='audio_padding_mask'))

@@ -9,11 +9,12 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from helpers import REPO, container_set, grid_clip, transcode
+from helpers import (REPO, container_set, grid_clip, save_random_checkpoint,
+                     transcode)
 from mmengine.config import Config
 
-from mmemo.apis import (inference_av, inference_folder, init_model,
-                        media_pipeline_cfg)
+from mmemo.apis import (AVInferencer, inference_av, inference_folder,
+                        init_model)
 from mmemo.datasets import BadSampleError
 from mmemo.datasets.transforms import AVDecode, AVInit
 
@@ -32,14 +33,10 @@ def media(tmp_path_factory) -> dict:
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory) -> str:
     """A random-init AVT-CA (synthetic config) saved with class names."""
-    torch.manual_seed(0)
-    model = init_model(SYNTH)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'avtca_synth_random.pth')
-    torch.save(
-        dict(
-            state_dict=model.state_dict(),
-            meta=dict(dataset_meta=dict(classes=CLASSES))), path)
-    return path
+    return save_random_checkpoint(
+        str(tmp_path_factory.mktemp('ckpt') / 'avtca_synth_random.pth'),
+        SYNTH,
+        meta=dict(dataset_meta=dict(classes=CLASSES)))
 
 
 @pytest.fixture(scope='module')
@@ -140,7 +137,7 @@ def test_configs_without_media_pipeline_are_refused():
                        ('avtca_mosei_raw.py', 'sentiment')):
         cfg = Config.fromfile(osp.join(REPO, 'configs', name))
         with pytest.raises(ValueError, match=what):
-            media_pipeline_cfg(cfg)
+            AVInferencer(cfg)
 
 
 def test_face_crop_config(media, tmp_path, monkeypatch):
@@ -226,11 +223,10 @@ def test_inference_folder(model, media, tmp_path):
     assert 'broken.mp4' in results[0]['error']
 
 
-def test_seeking_decode_matches_sequential(model, media, monkeypatch):
+def test_seeking_decode_matches_sequential(model, checkpoint, media):
     """Windows far into a video seek to their frames: the same frames as
     decoding from the start (MPEG-PS without packet timestamps falls back
     to decoding from the start)."""
-    from mmemo.apis import inference as inference_module
     for path in (media['mp4'], media['flv'], media['mkv'], grid_clip(0)):
         for inds in ([40, 50, 60, 74], [30, 31, 32], [74]):
             results = [
@@ -238,15 +234,21 @@ def test_seeking_decode_matches_sequential(model, media, monkeypatch):
                     filename=path, start_index=0, frame_inds=np.array(inds)))
                 for _ in range(2)
             ]
-            expected = AVDecode()(results[0])['imgs']
-            seeking = inference_module._SeekingDecode(AVDecode(), 0.0, {})
-            got = seeking(results[1])['imgs']
+            expected = AVDecode(seek_after=None)(results[0])['imgs']
+            got = AVDecode(seek_after=0.0)(results[1])['imgs']
             assert len(got) == len(expected)
             for a, b in zip(got, expected):
                 assert np.array_equal(a, b), (path, inds)
     plain = inference_av(model, media['mp4'], start=1.0, duration=2.0)
-    monkeypatch.setattr(inference_module, 'SEEK_AFTER_SECONDS', 0.0)
-    sought = inference_av(model, media['mp4'], start=1.0, duration=2.0)
+    sought = inference_av(
+        init_model(
+            SYNTH,
+            checkpoint,
+            cfg_options={'test_dataloader.dataset.pipeline.4.seek_after':
+                         0.0}),
+        media['mp4'],
+        start=1.0,
+        duration=2.0)
     assert sought['scores'] == pytest.approx(plain['scores'])
 
 
@@ -275,8 +277,10 @@ def test_short_audio_follows_the_datasets_length_policy(
         video_codec=None,
         audio_codec='pcm_s16le',
         max_seconds=1.0)
-    with pytest.raises(BadSampleError, match='too_short.wav: audio track '
-                       'does not cover 1.9. s of the video'):
+    with pytest.raises(
+            BadSampleError,
+            match='too_short.wav: audio track '
+            'does not cover 1.9. s of the video'):
         inference_av(model, media['mkv'], audio_path=too_short)
 
 
@@ -297,6 +301,6 @@ def test_results_warn_about_weak_inputs(model, media, tmp_path):
     one = transcode(grid_clip(0), str(tmp_path / 'one.mp4'), max_seconds=0.04)
     result = inference_av(model, one)
     check_scores(result)
-    assert [w.split(':')[0] for w in result['warnings']] == [
-        'single frame', 'audio much shorter than the window'
-    ], result['warnings']
+    assert [w.split(':')[0] for w in result['warnings']
+            ] == ['single frame',
+                  'audio much shorter than the window'], result['warnings']

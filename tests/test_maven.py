@@ -14,6 +14,7 @@ from helpers import REPO, python_tool, read_val_metrics
 from mmaction.structures import ActionDataSample
 from mmengine import DefaultScope
 from mmengine.config import Config
+from mmengine.structures import BaseDataElement
 from va_fixtures import make_affwild2_tree
 
 from mmemo.datasets import BadSampleError, SyntheticVADataset
@@ -53,7 +54,9 @@ def feats(batch=2, frames=6, tokens=1, dims=PAPER, seed=0):
     return out
 
 
-def samples(batch: int, length: int, **fields):
+def samples(batch: int, length: int, **padding_masks):
+    """Data samples with targets and, per stream, a ``[B, N]`` padding
+    mask in their ``padding_masks`` field (as ``PackAVInputs`` packs it)."""
     out = []
     for i in range(batch):
         s = ActionDataSample()
@@ -61,8 +64,12 @@ def samples(batch: int, length: int, **fields):
         mask = torch.ones(length, dtype=torch.bool)
         mask[i::3] = False
         s.set_field(mask, 'va_mask')
-        for name, value in fields.items():
-            s.set_field(value[i], name)
+        if padding_masks:
+            s.set_field(
+                BaseDataElement(**{
+                    k: v[i]
+                    for k, v in padding_masks.items()
+                }), 'padding_masks')
         out.append(s)
     return out
 
@@ -209,7 +216,7 @@ def test_masks_reach_the_head_through_the_data_samples():
                 num_heads=2)))
     inputs = feats(frames=5, tokens=3, dims=dict(video=16, audio=8, text=8))
     text_pad = torch.tensor([[0, 1, 1], [0, 0, 1]]).bool()
-    batch = samples(2, 5, text_padding_mask=text_pad)
+    batch = samples(2, 5, text=text_pad)
     loss = model.loss(inputs, batch)['loss_va']
     loss.backward()
     for name, p in model.named_parameters():
@@ -253,6 +260,11 @@ def test_masks_reach_the_head_through_the_data_samples():
     encoded, _ = with_text.extract_feat(inputs)
     torch.testing.assert_close(encoded['text'],
                                with_text.text_encoder(inputs['text']))
+    # a mask packed as a target (a stale config) is refused, not ignored
+    for sample, mask in zip(batch, text_pad):
+        sample.set_field(mask, 'text_padding_mask')
+    with pytest.raises(ValueError, match='not a target'):
+        model.predict(inputs, batch)
 
 
 # ------------------------------------------------------------------- loss
@@ -339,6 +351,8 @@ def test_head_uses_the_polar_output_for_a_polar_loss():
         in_channels=dict(video=8, audio=8),
         embed_dim=16,
         loss=dict(type='VAMSELoss', space='polar')).eval()
+    assert head.loss_module.takes_pred_polar
+    assert not VAMSELoss().takes_pred_polar
     x = feats(frames=4, dims=dict(video=8, audio=8))
     batch = samples(2, 4)
     loss = head.loss(x, batch)['loss_va']
@@ -539,10 +553,11 @@ def test_maven_affwild2_three_streams_end_to_end(tmp_path):
     data = sample['data_samples']
     frames = data.metainfo['target_frames']
     assert (frames < 0).any() and (frames == 75).any()
-    np.testing.assert_array_equal(data.video_padding_mask.numpy(), frames < 0)
+    masks = data.padding_masks
+    np.testing.assert_array_equal(masks.video.numpy(), frames < 0)
     times = frames / tree['fps']
     silent = (frames < 0) | ((times >= 1.9) & (times < 2.2)) | (times >= 2.9)
-    np.testing.assert_array_equal(data.text_padding_mask.numpy(), silent)
+    np.testing.assert_array_equal(masks.text.numpy(), silent)
 
     work_dir = str(tmp_path / 'work')
     log = python_tool(

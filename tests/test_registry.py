@@ -50,8 +50,8 @@ def test_lookups_from_both_scopes():
     from mmaction.registry import MODELS as MMACTION_MODELS
     from mmengine.registry import MODELS as ROOT_MODELS
 
-    from mmemo.models import TinyAVClassifier
     from mmemo.registry import MODELS
+    from mmemo.testing import TinyAVClassifier
 
     register_all_modules()
     assert DefaultScope.get_current_instance().scope_name == 'mmemo'
@@ -67,6 +67,7 @@ def test_lookups_from_both_scopes():
 
 
 def test_build_mmaction_parts_in_mmemo_scope():
+    import mmemo.testing  # noqa: F401  (registers TinyAVClassifier)
     from mmemo.registry import MODELS
 
     with DefaultScope.overwrite_default_scope('mmemo'):

@@ -10,6 +10,7 @@ import os.path as osp
 import numpy as np
 import pytest
 from helpers import REPO, grid_clip, python_tool, read_test_metrics
+from mmengine.config import Config
 
 from mmemo.datasets.transforms import (AddAudioNoise, AVClipWindow, AVDecode,
                                        AVInit, BlurFrames, DropFrames,
@@ -356,7 +357,12 @@ def test_feature_cache_config_skips_and_zeroes_inputs(monkeypatch, tmp_path):
     robustness = _tool_module()
     calls = []
 
-    def fake_run_test(cfg, name, work_dir, zero=None):
+    def fake_run_test(cfg, name, work_dir):
+        marks = [
+            t['modalities'] for t in cfg.test_dataloader.dataset.pipeline
+            if t['type'] == 'MissingModalities'
+        ]
+        zero = marks[0][0] if marks else None
         calls.append((name, zero))
         value = dict(audio=0.2, video=0.3).get(zero, 0.5)
         return {
@@ -390,12 +396,18 @@ def test_feature_cache_config_skips_and_zeroes_inputs(monkeypatch, tmp_path):
     assert (tmp_path / 'robustness.png').is_file()
 
 
-def test_zero_input_hook():
-    import torch
+def test_removal_marks_the_samples_before_packing():
+    """A removed modality is the samples' ``missing_modalities``, set
+    right before the packing step (the loading is unchanged)."""
     robustness = _tool_module()
-    out = robustness.ZeroInput('audio')(
-        None, (),
-        dict(inputs=dict(audio=torch.ones(2, 3), video=torch.ones(2))))
-    assert not out['inputs']['audio'].any() and out['inputs']['video'].all()
-    with pytest.raises(KeyError, match='text'):
-        robustness.ZeroInput('text')(None, (), dict(inputs=dict(audio=1)))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'jca_synth_va.py'))
+    pipeline = robustness.test_pipeline_of(cfg)[1]
+    removed = robustness.test_pipeline_of(robustness.without(cfg, 'audio'))[1]
+    assert removed[:-2] == pipeline[:-1] and removed[-1] == pipeline[-1]
+    assert removed[-2] == dict(type='MissingModalities', modalities=['audio'])
+    assert robustness.test_pipeline_of(cfg)[1] == pipeline  # a copy
+    # only recognizers that read the field get the condition
+    assert robustness.zeroes_missing(cfg)
+    toy = Config.fromfile(osp.join(REPO, 'configs', 'toy_av.py'))
+    import mmemo.testing  # noqa: F401  (its TinyAVClassifier)
+    assert not robustness.zeroes_missing(toy)

@@ -23,6 +23,8 @@ from mmemo.datasets.transforms import (KaldiFbank, LoadFaceFrames,
                                        LogMelSpectrogram, NormalizeAudio,
                                        PackAVInputs, SampleSubClips,
                                        SubClipAudio)
+from mmemo.utils.affwild2_va_txt import (UNANNOTATED, parse_va_annotation,
+                                         va_annotation_text)
 
 JCA_AUDIO = [
     dict(type='LoadAudio', sample_rate=44100),
@@ -130,6 +132,22 @@ def test_read_va_annotation_masks_and_refuses_bad_files(tmp_path):
         with pytest.raises(BadSampleError, match=message) as error:
             read_va_annotation(path)
         assert error.value.path == path
+
+
+def test_va_annotation_text_round_trip():
+    values = np.array([[0.5, -0.25], [0.1, 0.2], [-1, 1]], np.float32)
+    valid = np.array([True, False, True])
+    text = va_annotation_text(values, valid)
+    assert text.splitlines() == [
+        'valence,arousal', '0.500000,-0.250000', '-5,-5', '-1.000000,1.000000'
+    ]
+    labels = parse_va_annotation(text)
+    np.testing.assert_array_equal(labels[valid], values[valid])
+    assert (labels[~valid] == UNANNOTATED).all()
+    assert va_annotation_text(values[:1], valid[:1], ('v', 'a')) == \
+        'v,a\n0.500000,-0.250000\n'
+    with pytest.raises(ValueError, match='line 3: expected'):
+        parse_va_annotation('valence,arousal\n0.1,0.2\nx,1\n')
 
 
 def test_frames_fps_csv(affwild2, tmp_path):

@@ -21,7 +21,6 @@ stop the running subprocess (its process group) before the runner exits.
 import argparse
 import copy
 import glob
-import inspect
 import json
 import math
 import os
@@ -35,11 +34,11 @@ from typing import List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
+from mmemo.utils.config import get_dataset_cfg, unwrap_dataset_cfg
+
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(TOOLS_DIR)
 LOADERS = ('train', 'val', 'test')
-#: dataset wrappers whose inner dataset carries the split arguments
-WRAPPER_KEYS = ('dataset', )
 RESULTS_FILE = 'test_results.json'
 TRAINED_FILE = 'train_done.json'
 STD_NOTE = 'sample standard deviation over the folds (ddof=1)'
@@ -131,21 +130,11 @@ def parse_fold_selection(text: str, num_folds: int) -> List[int]:
 
 
 # ---------------------------------------------------------- config helpers
-def inner_dataset(dataset_cfg):
-    """The dataset config holding the split arguments (through wrappers
-    such as ``RepeatDataset``)."""
-    while dataset_cfg is not None and any(
-            isinstance(dataset_cfg.get(k), dict) for k in WRAPPER_KEYS):
-        dataset_cfg = next(dataset_cfg[k] for k in WRAPPER_KEYS
-                           if isinstance(dataset_cfg.get(k), dict))
-    return dataset_cfg
-
-
-def loader_dataset(cfg, name: str):
-    loader = cfg.get(f'{name}_dataloader')
-    if not loader:
-        return None
-    return inner_dataset(loader.get('dataset'))
+def loader_dataset(cfg, name: str) -> Optional[dict]:
+    """The dataset config of the ``name`` loader that holds the split
+    arguments (inside wrappers such as ``RepeatDataset``); None without
+    that loader. The config's own object: the fold settings edit it."""
+    return get_dataset_cfg(cfg, name, fallback=False)
 
 
 def has_val_loop(cfg) -> bool:
@@ -165,15 +154,17 @@ def dataset_class(dataset_cfg):
 
 
 def default_folds(cls) -> Optional[list]:
-    """The ``folds`` default of a dataset class (its standard protocol)."""
-    for klass in cls.__mro__:
-        init = klass.__dict__.get('__init__')
-        if init is None:
-            continue
-        param = inspect.signature(init).parameters.get('folds')
-        if param is not None and param.default is not inspect.Parameter.empty:
-            return [list(f) for f in param.default or []]
-    return None
+    """A dataset class's standard protocol: its ``DEFAULT_FOLDS`` (see
+    ``AVEmotionDataset``), test subjects per fold.
+
+    Returns:
+        list, optional: The folds as lists; ``[]`` for a class with subject
+        folds but no standard protocol; None for a class without subject
+        folds (no ``DEFAULT_FOLDS``).
+    """
+    if not hasattr(cls, 'DEFAULT_FOLDS'):
+        return None
+    return [list(f) for f in cls.DEFAULT_FOLDS or []]
 
 
 def subjects_of(dataset) -> List:
@@ -205,16 +196,16 @@ def resolve_protocol(cfg) -> dict:
         raise SystemExit('the config has neither test_dataloader nor '
                          'train_dataloader')
     cls = dataset_class(test)
-    if 'folds' not in inspect.signature(cls.__init__).parameters and \
-            default_folds(cls) is None:
+    standard = default_folds(cls)
+    if standard is None:
         raise SystemExit(f'{cls.__name__} has no subject folds (`folds`, '
-                         '`fold`, `split` arguments): k-fold needs them')
+                         '`fold`, `split` arguments and a `DEFAULT_FOLDS` '
+                         'attribute): k-fold needs them')
     own = test.get('folds')
     if own is not None and len(own) >= 2:
         return dict(
             folds=[list(f) for f in own],
             source=f'the config\'s {len(own)} folds')
-    standard = default_folds(cls)
     if standard and len(standard) >= 2:
         why = 'has one fold' if own else 'lists none'
         return dict(
@@ -325,7 +316,7 @@ def fold_config(cfg, folds: Sequence[Sequence], fold: int,
         # --val-subjects on a config without validation: validate like the
         # test loader does, on the validation split
         test_loader = copy.deepcopy(cfg.test_dataloader)
-        inner_dataset(test_loader.dataset)['split'] = 'val'
+        unwrap_dataset_cfg(test_loader.dataset)['split'] = 'val'
         cfg.val_dataloader = test_loader
         cfg.val_evaluator = copy.deepcopy(cfg.test_evaluator)
         cfg.val_cfg = dict(type='ValLoop')

@@ -36,14 +36,10 @@ from mmengine.dataset import pseudo_collate
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Subset
 
+from ..datasets.transforms.load_sub_clip_features import cache_path
 from ..utils import strict_json
 
 CACHE_META = 'cache.json'
-
-
-def cache_path(out_dir: str, modality: str, video_id: str) -> str:
-    """``<out_dir>/<modality>/<video_id>.npy``."""
-    return osp.join(out_dir, modality, f'{video_id}.npy')
 
 
 def _load_meta(out_dir: str) -> Dict:

@@ -8,13 +8,13 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from mmemo.registry import DATASETS
+from mmemo.utils.affwild2_va_txt import parse_va_annotation
 from .errors import BadSampleError
 from .media import open_container
-from .va_sequence_dataset import UNANNOTATED, VASequenceDataset
+from .va_sequence_dataset import VASequenceDataset
 
 #: Suffixes of the annotation files of videos with several subjects.
 SUBJECT_SUFFIXES = ('_left', '_right', '_main')
-VA_HEADER = 'valence,arousal'
 
 
 def video_name_of(video_id: str) -> str:
@@ -26,52 +26,9 @@ def video_name_of(video_id: str) -> str:
     return video_id
 
 
-def _first_bad_line(lines: List[str]) -> str:
-    """Describe the first frame line that is not two finite numbers."""
-    for number, line in enumerate(lines, 2):
-        parts = line.split(',')
-        try:
-            values = [float(p) for p in parts]
-        except ValueError:
-            values = []
-        if len(values) != 2 or not np.isfinite(values).all():
-            return f'line {number}: expected "valence,arousal" numbers, ' \
-                f'got {line!r}'
-    return 'cannot be parsed'
-
-
-def va_annotation_text(values: np.ndarray,
-                       valid: np.ndarray,
-                       header: Optional[Sequence[str]] = None) -> str:
-    """The text of an Aff-Wild2 VA file (what :func:`read_va_annotation`
-    reads): the header, then one line per frame, 6 decimals, ``-5`` in
-    every column of a frame that is not valid.
-
-    Args:
-        values (np.ndarray): ``[T, D]`` values per frame.
-        valid (np.ndarray): ``[T]`` bool, the frames that have values.
-        header (sequence of str, optional): Column names; None =
-            ``valence,arousal``.
-
-    Returns:
-        str: The file's text.
-    """
-    missing = ','.join([f'{UNANNOTATED:g}'] * values.shape[1])  # -5,-5
-    lines = [VA_HEADER if header is None else ','.join(header)]
-    lines += [
-        ','.join(f'{x:.6f}' for x in row) if ok else missing
-        for row, ok in zip(values, valid)
-    ]
-    return '\n'.join(lines) + '\n'
-
-
 def read_va_annotation(path: str) -> np.ndarray:
-    """Read an Aff-Wild2 VA annotation file.
-
-    The first line must be ``valence,arousal``; then line ``k + 1`` holds
-    ``v,a`` of frame ``k`` (0-based; the face image ``0000k.jpg`` in
-    1-based numbering). Values lie in ``[-1, 1]``; ``-5`` (any value below
-    -1, in either column) marks an unannotated frame.
+    """Read an Aff-Wild2 VA annotation file (the format of
+    :mod:`mmemo.utils.affwild2_va_txt`).
 
     Args:
         path (str): The txt file.
@@ -79,34 +36,17 @@ def read_va_annotation(path: str) -> np.ndarray:
     Returns:
         np.ndarray: float32 ``[N, 2]`` valence, arousal per frame, as
         written (unannotated values kept).
+
+    Raises:
+        BadSampleError: The file is not such a file (naming it and the
+            first offending line).
     """
     with open(path, encoding='utf-8-sig') as f:
-        lines = f.read().splitlines()
-    header = lines[0].replace(' ', '').lower() if lines else ''
-    if header != VA_HEADER:
-        raise BadSampleError(
-            path, f'first line must be "{VA_HEADER}" (an Aff-Wild2 VA '
-            f'annotation), got {lines[0] if lines else ""!r}')
-    rows = lines[1:]
-    while rows and not rows[-1].strip():  # trailing newlines only
-        rows.pop()
-    if not rows:
-        raise BadSampleError(path, 'has no frame line after the header')
+        text = f.read()
     try:
-        labels = np.loadtxt(
-            rows, delimiter=',', dtype=np.float32, ndmin=2, comments=None)
-    except ValueError:
-        labels = None
-    if labels is None or labels.shape[1] != 2 or \
-            not np.isfinite(labels).all():
-        raise BadSampleError(path, _first_bad_line(rows))
-    above = np.flatnonzero((labels > 1 + 1e-6).any(axis=1))
-    if len(above):
-        raise BadSampleError(
-            path, f'line {above[0] + 2}: value above 1 '
-            f'({rows[above[0]]!r}); valence and arousal lie in [-1, 1], '
-            'unannotated frames are -5')
-    return labels
+        return parse_va_annotation(text)
+    except ValueError as e:
+        raise BadSampleError(path, str(e)) from None
 
 
 def read_frames_fps(path: str) -> Dict[str, float]:

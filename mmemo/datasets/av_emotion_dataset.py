@@ -1,7 +1,7 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 import csv
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from mmaction.datasets import BaseActionDataset
 
@@ -38,6 +38,9 @@ class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
     each fold; ``fold`` (1-based) and ``split`` pick the part:
     ``'test'`` = that fold's subjects, ``'val'`` = ``val_subjects``,
     ``'train'`` = everyone else, ``'all'`` = no selection.
+    :attr:`DEFAULT_FOLDS` is the dataset's standard protocol (the
+    ``folds`` default; None here: an annotation file has none), which
+    ``tools/kfold.py`` runs when a config lists fewer than two folds.
 
     **Bad input.** Missing files, git-lfs pointers and unknown labels are
     found while the dataset is built; unreadable media (no audio track,
@@ -83,6 +86,11 @@ class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
     """
 
     METAINFO: dict = dict()
+    #: Test subjects per fold of the standard subject-independent protocol
+    #: (the ``folds`` default), None where there is none. Every dataset
+    #: class with subject folds (``folds``, ``fold``, ``split``) has it:
+    #: ``tools/kfold.py`` reads it.
+    DEFAULT_FOLDS: Optional[Tuple[Tuple, ...]] = None
 
     def __init__(self,
                  ann_file: str,
@@ -90,7 +98,7 @@ class AVEmotionDataset(SkipsBadSamples, BaseActionDataset):
                  data_root: str = '',
                  data_prefix: Optional[dict] = None,
                  classes: Optional[Sequence[str]] = None,
-                 folds: Optional[Sequence[Sequence]] = None,
+                 folds: Optional[Sequence[Sequence]] = DEFAULT_FOLDS,
                  fold: Optional[int] = None,
                  split: str = 'all',
                  val_subjects: Optional[Union[Sequence, int]] = None,

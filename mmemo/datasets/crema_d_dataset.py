@@ -112,7 +112,8 @@ class CremaDDataset(AVEmotionDataset):
             ``['1040_ITH_SAD_XX']``, which HiCMAE's fold lists also lack
             (their 5 folds hold 7,437 clips); with it the folds equal
             HiCMAE's exactly.
-        folds (sequence): Test actors per fold. Defaults to HiCMAE's.
+        folds (sequence): Test actors per fold. Defaults to HiCMAE's
+            (:attr:`DEFAULT_FOLDS`).
         **kwargs: Other arguments of :class:`AVEmotionDataset` (``fold``,
             ``split``, ``val_subjects``, ``on_bad_sample``, ...).
     """
@@ -120,6 +121,7 @@ class CremaDDataset(AVEmotionDataset):
     METAINFO = dict(
         classes=('anger', 'disgust', 'fear', 'happy', 'neutral', 'sad'),
         codes=CREMA_D_CODES)
+    DEFAULT_FOLDS = CREMA_D_FOLDS
 
     def __init__(self,
                  data_root: str,
@@ -133,7 +135,7 @@ class CremaDDataset(AVEmotionDataset):
                  summary_table: Optional[str] = None,
                  exclude_broken: bool = True,
                  exclude_clips: Sequence[str] = (),
-                 folds: Sequence[Sequence[int]] = CREMA_D_FOLDS,
+                 folds: Sequence[Sequence[int]] = DEFAULT_FOLDS,
                  **kwargs) -> None:
         assert audio in ('wav', 'video'), audio
         assert label_source in ('acted', *_VOTE_COLUMNS), label_source

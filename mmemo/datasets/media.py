@@ -5,13 +5,15 @@ Shared by the loading transforms (per sample, at training time) and the
 dataset preparation tools (once, over a whole dataset). Every problem is
 raised as :class:`BadSampleError` naming the file.
 """
+import errno
 import functools
 import math
 import os
 import os.path as osp
 import stat
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from pathlib import Path
+from typing import Callable, List, Optional, Tuple
 
 import av
 import numpy as np
@@ -59,10 +61,10 @@ def path_problem(path: str, what: str = 'a media file') -> Optional[str]:
     except OSError as e:
         return f'cannot be read ({e.strerror})'
     mode = info.st_mode
-    for test, kind in ((stat.S_ISDIR, 'a directory'),
-                       (stat.S_ISFIFO, 'a FIFO (named pipe)'),
-                       (stat.S_ISSOCK, 'a socket'),
-                       (stat.S_ISCHR, 'a character device'),
+    for test, kind in ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO,
+                                                       'a FIFO (named pipe)'),
+                       (stat.S_ISSOCK, 'a socket'), (stat.S_ISCHR,
+                                                     'a character device'),
                        (stat.S_ISBLK, 'a block device')):
         if test(mode):
             return f'is {kind}, not {what}'
@@ -307,7 +309,97 @@ def decode_audio(path: str,
     return track.samples, track.rate, track.start_time
 
 
-def file_signature(path: str) -> str:
-    """A short key that changes when the file changes (for caches)."""
-    stat = os.stat(path)
-    return f'{osp.abspath(path)}:{stat.st_size}:{stat.st_mtime_ns}'
+def check_media(path: str, what: str) -> Tuple[bool, bool]:
+    """Whether a file has a video and an audio stream; errors name it.
+
+    Args:
+        path (str): The media file.
+        what (str): What the file is, for the error messages.
+
+    Returns:
+        tuple[bool, bool]: Whether it has a video and an audio stream.
+    """
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f'{what} must be a path, got {type(path).__name__}')
+    path = str(path)
+    if not osp.lexists(path):
+        raise FileNotFoundError(errno.ENOENT, f'{what}: file not found', path)
+    check_file(path)  # a directory, a FIFO, a broken link, a git-lfs pointer
+    # a PCM WAV opens without FFmpeg's stream probing (tens of ms)
+    container = open_audio_container(path)
+    with container:
+        has_video = bool(container.streams.video)
+        has_audio = bool(container.streams.audio)
+    if not has_video and not has_audio:
+        raise BadSampleError(path, 'has neither a video nor an audio stream')
+    return has_video, has_audio
+
+
+def media_duration(path: str) -> float:
+    """Duration of a media file's audio (or whole container), seconds."""
+    container = open_container(path)
+    with container:
+        streams = container.streams.audio or container.streams.video
+        stream = streams[0] if streams else None
+        if stream is not None and stream.duration and stream.time_base:
+            return float(stream.duration * stream.time_base)
+        if container.duration:
+            return container.duration / av.time_base
+    samples, rate, _ = decode_audio(path)
+    return len(samples) / rate
+
+
+def describe_source(video: str, audio: Optional[str] = None) -> dict:
+    """What an input holds: its files, the modalities used and missing.
+
+    Args:
+        video (str): A video (with or without an audio track) or an audio
+            file given alone.
+        audio (str, optional): A separate audio file. Defaults to None.
+
+    Returns:
+        dict: ``video`` (None for an audio file), ``audio`` (the audio's
+        file, None without audio), ``separate_audio``, ``modalities``,
+        ``missing``.
+    """
+    has_video, has_audio = check_media(video, 'video_path')
+    separate = None
+    if audio is not None:
+        if not check_media(audio, 'audio_path')[1]:
+            raise BadSampleError(str(audio), 'has no audio track')
+        separate = str(audio)
+    audio_file = separate or (str(video) if has_audio else None)
+    video_file = str(video) if has_video else None
+    modalities = [
+        m for m, f in (('video', video_file), ('audio', audio_file))
+        if f is not None
+    ]
+    return dict(
+        video=video_file,
+        audio=audio_file,
+        separate_audio=separate if has_video else None,
+        modalities=modalities,
+        missing=[m for m in ('video', 'audio') if m not in modalities])
+
+
+def media_cached(results: dict, key: tuple, compute: Callable):
+    """``compute()``, kept in the sample's ``media_cache`` (a dict its
+    caller keeps across calls on the same file) under ``key`` when the
+    sample has one: a file's probe or decoded track is then made once.
+
+    Args:
+        results (dict): The transform's results.
+        key (tuple): What was computed from what, e.g. ``('probe_video',
+            path, tolerance)``.
+        compute (callable): Makes the value.
+
+    Returns:
+        The value.
+    """
+    cache = results.get('media_cache')
+    value = cache.get(key) if cache is not None else None
+    if value is None:
+        value = compute()
+        if cache is not None:
+            cache[key] = value
+    return value

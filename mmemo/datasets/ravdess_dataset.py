@@ -85,13 +85,15 @@ class RavdessDataset(AVEmotionDataset):
             Defaults to ``'speech'``.
         audio_root (str, optional): Folder of the ``Actor_XX`` wav folders;
             defaults to ``data_root``.
-        folds (sequence): Test actors per fold. Defaults to 6 × 4 actors.
+        folds (sequence): Test actors per fold. Defaults to 6 × 4 actors
+            (:attr:`DEFAULT_FOLDS`).
         **kwargs: Other arguments of :class:`AVEmotionDataset`.
     """
 
     METAINFO = dict(
         classes=('neutral', 'calm', 'happy', 'sad', 'angry', 'fearful',
                  'disgust', 'surprised'))
+    DEFAULT_FOLDS = RAVDESS_FOLDS
 
     def __init__(self,
                  data_root: str,
@@ -100,7 +102,7 @@ class RavdessDataset(AVEmotionDataset):
                  media: str = 'av',
                  vocal_channel: str = 'speech',
                  audio_root: Optional[str] = None,
-                 folds: Sequence[Sequence[int]] = RAVDESS_FOLDS,
+                 folds: Sequence[Sequence[int]] = DEFAULT_FOLDS,
                  **kwargs) -> None:
         assert media in _MEDIA, media
         assert vocal_channel in _VOCAL_CHANNELS, vocal_channel

@@ -3,19 +3,22 @@ from typing import Callable, List, Optional, Sequence, Union
 
 from mmemo.registry import DATASETS
 from .av_emotion_dataset import AVEmotionDataset
-from .synthetic import CLASSES, generate_categorical, generate_on_rank0
+from .synthetic import CLASSES, GeneratedOnFirstRead, generate_categorical
 
 
 @DATASETS.register_module()
-class SyntheticAVDataset(AVEmotionDataset):
+class SyntheticAVDataset(GeneratedOnFirstRead, AVEmotionDataset):
     """The built-in synthetic audio-visual emotion set (categorical).
 
     6 classes, ``label = 2·V + A``: the facial expression ``V`` (smile,
     neutral, frown) is only visible, the pitch contour ``A`` (rising,
     falling) only audible, so a model needs both modalities (video alone can
-    reach 1/2, audio alone 1/3). Subjects are the synthetic actors.
+    reach 1/2, audio alone 1/3). Subjects are the synthetic actors; there
+    is no standard protocol (:attr:`DEFAULT_FOLDS` is None), so
+    ``tools/kfold.py`` derives folds from the actors.
 
-    With ``generate=True`` (default) a missing set is written first by
+    With ``generate=True`` (default) a missing set is written, when the
+    dataset is first read (``full_init``), by
     :func:`mmemo.datasets.synthetic.generate_categorical` (rank 0 generates,
     the other ranks wait); an existing set made with the same ``size`` and
     ``seed`` is used as it is. The files are H.264 + AAC mp4 (the video's
@@ -35,6 +38,7 @@ class SyntheticAVDataset(AVEmotionDataset):
             ``fold``, ``split``, ``val_subjects``, ...).
     """
 
+    GENERATOR = staticmethod(generate_categorical)
     METAINFO = dict(classes=CLASSES)
 
     def __init__(self,
@@ -52,13 +56,9 @@ class SyntheticAVDataset(AVEmotionDataset):
         self.size = size
         self.seed = seed
         self.audio = audio
-        if generate:
-            generate_on_rank0(
-                generate_categorical,
-                data_root,
-                size=size,
-                seed=seed,
-                nproc=nproc)
+        self.generate = generate
+        self.nproc = nproc
+        self._generate_root = data_root
         super().__init__(
             ann_file=ann_file,
             pipeline=pipeline,

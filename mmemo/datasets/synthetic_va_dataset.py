@@ -3,11 +3,11 @@ from typing import Callable, List, Union
 
 from mmemo.registry import DATASETS
 from .affwild2_va_dataset import AffWild2VADataset
-from .synthetic import generate_dimensional, generate_on_rank0
+from .synthetic import GeneratedOnFirstRead, generate_dimensional
 
 
 @DATASETS.register_module()
-class SyntheticVADataset(AffWild2VADataset):
+class SyntheticVADataset(GeneratedOnFirstRead, AffWild2VADataset):
     """The built-in synthetic valence/arousal set, in the Aff-Wild2 layout.
 
     Valence(t) bends the drawn face's mouth and brows (visible only),
@@ -17,7 +17,8 @@ class SyntheticVADataset(AffWild2VADataset):
     ``_right`` annotations). Splits are by actor (``Train_Set`` /
     ``Validation_Set``).
 
-    With ``generate=True`` (default) a missing set is written first by
+    With ``generate=True`` (default) a missing set is written, when the
+    dataset is first read (``full_init``), by
     :func:`mmemo.datasets.synthetic.generate_dimensional` (rank 0
     generates, the other ranks wait); an existing set made with the same
     ``size`` and ``seed`` is used as it is.
@@ -37,6 +38,8 @@ class SyntheticVADataset(AffWild2VADataset):
             ``seq_len``, ``sub_clip_stride``, ``test_mode``, ...).
     """
 
+    GENERATOR = staticmethod(generate_dimensional)
+
     def __init__(self,
                  data_root: str = 'data/synthetic_va',
                  pipeline: List[Union[dict, Callable]] = [],
@@ -50,13 +53,9 @@ class SyntheticVADataset(AffWild2VADataset):
         self.size = size
         self.seed = seed
         self.audio = audio
-        if generate:
-            generate_on_rank0(
-                generate_dimensional,
-                data_root,
-                size=size,
-                seed=seed,
-                nproc=nproc)
+        self.generate = generate
+        self.nproc = nproc
+        self._generate_root = data_root
         kwargs.setdefault('video_dirs', ('videos', ))
         kwargs.setdefault('video_exts', ('.mp4', ))
         super().__init__(

@@ -8,12 +8,10 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmemo.registry import DATASETS
+# the label of an unannotated frame (Aff-Wild2's), also that of padding
+from mmemo.utils.affwild2_va_txt import UNANNOTATED
 from .errors import BadSampleError, SkipsBadSamples
 from .media import check_file
-
-#: Label value of an unannotated frame (Aff-Wild2's convention), also used
-#: for the labels of padding targets.
-UNANNOTATED = -5.0
 
 
 def valid_va(labels: np.ndarray) -> np.ndarray:
@@ -229,8 +227,44 @@ class VASequenceDataset(SkipsBadSamples, BaseDataset):
     # ------------------------------------------------------------- loading
     def targets(self, video: dict, start: int, offset: int) -> np.ndarray:
         """Target frames of a window, -1 past the end of the video."""
-        ends = start + offset + self.sub_clip_stride * np.arange(self.seq_len)
-        return np.where(ends < video['num_frames'], ends, -1).astype(np.int64)
+        return self.window_targets(start + offset, video['num_frames'])
+
+    def window_targets(self, first: int, end: int) -> np.ndarray:
+        """Target frames ``first + k * s`` (``k = 0..L-1``) of one window,
+        -1 from ``end`` on."""
+        ends = first + self.sub_clip_stride * np.arange(self.seq_len)
+        return np.where(ends < end, ends, -1).astype(np.int64)
+
+    def dense_windows(self, first: int, end: int) -> List[List[np.ndarray]]:
+        """The dense test windows over frames ``[first, end)`` of a media
+        file without annotation (inference): blocks of ``L * s`` frames from
+        ``first``, each with every offset ``0..s-1``, so every frame is the
+        target of exactly one window.
+
+        Args:
+            first (int): First frame.
+            end (int): One past the last frame.
+
+        Returns:
+            list[list[np.ndarray]]: Per block, the target frames (int64
+            ``[L]``, -1 = padding) of its windows.
+        """
+        span = self.seq_len * self.sub_clip_stride
+        blocks = []
+        for start in range(first, end, span):
+            windows = [
+                self.window_targets(start + offset, end)
+                for offset in range(self.sub_clip_stride)
+            ]
+            blocks.append([w for w in windows if (w >= 0).any()])
+        return blocks
+
+    def unlabelled(self) -> dict:
+        """``gt_va`` (all unannotated) and ``va_mask`` (all False) of a
+        window without annotation."""
+        return dict(
+            gt_va=np.full((self.seq_len, 2), UNANNOTATED, np.float32),
+            va_mask=np.zeros(self.seq_len, np.bool_))
 
     def get_data_info(self, idx: int) -> dict:
         """The window's sample: the video's fields and its targets.

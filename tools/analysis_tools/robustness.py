@@ -10,7 +10,8 @@ colon, e.g. ``noise:20,0``; by default all of them):
   model's modality dropout zeroes it. An ``AVRecognizer`` scores each
   modality alone in the same run (``test_cfg.modality_scores``, at its
   ``modality_level``); any other model gets the preprocessed input tensor
-  zeroed (a forward hook on its data preprocessor, modality dropout's
+  zeroed (:class:`MissingModalities` before the packing step: the samples'
+  ``missing_modalities``, which the recognizers zero, modality dropout's
   ``'input'`` level);
 - ``noise:SNR,...`` (dB; default 20,10,5,0): white Gaussian noise on the
   waveform (:class:`AddAudioNoise`, before feature extraction);
@@ -44,6 +45,7 @@ from mmengine.runner import Runner
 import mmemo  # noqa: F401  (compat shims, registries)
 from mmemo.registry import MODELS, RUNNERS
 from mmemo.utils import strict_json
+from mmemo.utils.config import get_dataset_cfg
 
 #: default parameters of each family
 DEFAULTS = dict(
@@ -169,60 +171,55 @@ def insert_perturbation(pipeline: list, family: str, value: float,
 def test_pipeline_of(cfg: Config) -> Tuple[dict, list]:
     """The test dataset config (the one that holds the pipeline) and its
     pipeline."""
-    dataset = cfg.test_dataloader.dataset
-    while 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset.dataset
-    if 'pipeline' not in dataset:
+    dataset = get_dataset_cfg(cfg, 'test', fallback=False)
+    if not dataset or 'pipeline' not in dataset:
         raise ValueError('the test dataset config has no pipeline')
     return dataset, dataset.pipeline
 
 
-def scores_per_modality(cfg: Config) -> bool:
-    """Whether the model scores each modality alone (``AVRecognizer``)."""
-    from mmemo.models.recognizers import AVRecognizer
+def _model_class(cfg: Config):
     kind = cfg.model.get('type', '')
     try:
         cls = MODELS.get(kind) if isinstance(kind, str) else kind
     except Exception:  # noqa: BLE001 (unknown scope: not ours)
         cls = None
-    return isinstance(cls, type) and issubclass(cls, AVRecognizer)
+    return cls if isinstance(cls, type) else None
 
 
-class ZeroInput:
-    """Forward hook on a data preprocessor: zero one input tensor."""
-
-    def __init__(self, modality: str) -> None:
-        self.modality = modality
-
-    def __call__(self, module, args, output):
-        inputs = output['inputs']
-        if self.modality not in inputs:
-            raise KeyError(f'the model inputs have no {self.modality!r} '
-                           f'(got {sorted(inputs)})')
-        inputs[self.modality] = inputs[self.modality] * 0
-        return output
+def scores_per_modality(cfg: Config) -> bool:
+    """Whether the model scores each modality alone (``AVRecognizer``)."""
+    from mmemo.models.recognizers import AVRecognizer
+    cls = _model_class(cfg)
+    return cls is not None and issubclass(cls, AVRecognizer)
 
 
-def run_test(cfg: Config,
-             name: str,
-             work_dir: str,
-             zero: Optional[str] = None) -> Dict[str, object]:
+def zeroes_missing(cfg: Config) -> bool:
+    """Whether the model zeroes a sample's ``missing_modalities``
+    (``AVRecognizer``, ``AVRegressor`` and their subclasses)."""
+    from mmemo.models.recognizers import AVRecognizer, AVRegressor
+    cls = _model_class(cfg)
+    return cls is not None and issubclass(cls, (AVRecognizer, AVRegressor))
+
+
+def run_test(cfg: Config, name: str, work_dir: str) -> Dict[str, object]:
     """Build the runner from ``cfg`` and run its test loop."""
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.experiment_name = f'robustness_{name}'
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
-    handle = None
-    if zero is not None:
-        handle = runner.model.data_preprocessor.register_forward_hook(
-            ZeroInput(zero))
-    try:
-        metrics = runner.test()
-    finally:
-        if handle is not None:
-            handle.remove()
-    return dict(metrics)
+    return dict(runner.test())
+
+
+def without(cfg: Config, modality: str) -> Config:
+    """``cfg`` whose test samples miss ``modality`` (zeroed by the model):
+    :class:`MissingModalities` right before the packing step."""
+    cfg = copy.deepcopy(cfg)
+    dataset, pipeline = test_pipeline_of(cfg)
+    dataset.pipeline = list(pipeline[:-1]) + [
+        dict(type='MissingModalities', modalities=[modality]), pipeline[-1]
+    ]
+    return cfg
 
 
 def main_metrics(metrics: Dict[str, object],
@@ -303,9 +300,17 @@ def evaluate(args) -> Tuple[dict, str]:
                     method=f'model per-modality scores ({gone} zeroed at '
                     f'{level} level)',
                     metrics=metrics)
+            elif not zeroes_missing(cfg):
+                reason = (f'{cfg.model.get("type")} does not zero a sample\'s '
+                          'missing_modalities (AVRecognizer / AVRegressor do)')
+                print_log(
+                    f'robustness: {condition} skipped: {reason}',
+                    logger='current',
+                    level=logging.WARNING)
+                row.update(status='skipped', reason=reason, metrics={})
             else:
                 result = run_test(
-                    cfg, name, osp.join(out_dir, 'runs', name), zero=gone)
+                    without(cfg, gone), name, osp.join(out_dir, 'runs', name))
                 row.update(
                     status='ok',
                     method=f'{gone} input tensor zeroed after the data '

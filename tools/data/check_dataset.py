@@ -84,13 +84,10 @@ def parse_args(argv=None):
 
 # ------------------------------------------------------------- datasets
 def _dataset_cfg(cfg: Config, split: str) -> Optional[dict]:
-    loader = cfg.get(f'{split}_dataloader')
-    if not loader:
-        return None
-    dataset = copy.deepcopy(loader['dataset'])
-    while 'dataset' in dataset and 'pipeline' not in dataset:
-        dataset = dataset['dataset']  # RepeatDataset and the like
-    return dataset
+    """A copy of the split's (unwrapped) dataset config, or None."""
+    from mmemo.utils.config import get_dataset_cfg
+    dataset = get_dataset_cfg(cfg, split, fallback=False)
+    return None if dataset is None else copy.deepcopy(dataset)
 
 
 def build_for_check(dataset_cfg: dict):

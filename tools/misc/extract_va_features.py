@@ -10,8 +10,9 @@ dataset (the split's dataset config with the *test* pipeline, so no
 augmentation), and one feature per frame is stored per video and modality
 (see :mod:`mmemo.apis.feature_cache`). The extraction is resumable; run it
 again after an interruption. A cache made by other encoder weights (another
-stage-1 checkpoint) is refused; ``--overwrite`` empties it. The ``*_cached`` configs then train the fusion
-head from the cache (``LoadSubClipFeatures``) instead of decoding video.
+stage-1 checkpoint) is refused; ``--overwrite`` empties it. The ``*_cached``
+configs then train the fusion head from the cache (``LoadSubClipFeatures``)
+instead of decoding video.
 Without CHECKPOINT ('none') the encoders keep their configured
 initialisation (``init_cfg``, e.g. TSAV weights).
 """
@@ -25,6 +26,7 @@ from mmengine.runner import load_checkpoint
 import mmemo  # noqa: F401  (compat shims, registries)
 from mmemo.apis import extract_sub_clip_features
 from mmemo.registry import DATASETS, MODELS
+from mmemo.utils.config import get_dataset_cfg, get_pipeline_cfg
 
 
 def parse_args():
@@ -61,10 +63,11 @@ def parse_args():
 
 
 def split_dataset_cfg(cfg: Config, split: str) -> dict:
-    """The split's dataset config, in test mode with the test pipeline."""
-    dataset = copy.deepcopy(cfg[f'{split}_dataloader']['dataset'])
+    """The split's (unwrapped) dataset config, in test mode with the test
+    pipeline."""
+    dataset = copy.deepcopy(get_dataset_cfg(cfg, split, fallback=False))
     dataset['test_mode'] = True
-    dataset['pipeline'] = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+    dataset['pipeline'] = copy.deepcopy(get_pipeline_cfg(cfg, 'test'))
     return dataset
 
 

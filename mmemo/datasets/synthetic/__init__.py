@@ -16,12 +16,14 @@ The command line is ``tools/data/synthetic/generate_synthetic.py``.
 """
 from .categorical import (CLASSES, CategoricalParams, clip_name,
                           generate_categorical, plan_categorical)
-from .common import GENERATOR_VERSION, generate_on_rank0
+from .common import (GENERATOR_VERSION, GeneratedOnFirstRead,
+                     generate_on_rank0)
 from .dimensional import (DimensionalParams, generate_dimensional,
                           plan_dimensional, read_annotation)
 
 __all__ = [
     'CLASSES', 'CategoricalParams', 'DimensionalParams', 'GENERATOR_VERSION',
+    'GeneratedOnFirstRead',
     'clip_name', 'generate_categorical', 'generate_dimensional',
     'generate_on_rank0', 'plan_categorical', 'plan_dimensional',
     'read_annotation'

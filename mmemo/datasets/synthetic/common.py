@@ -350,3 +350,27 @@ def generate_on_rank0(generate: Callable, out_dir: str, **kwargs) -> None:
     if get_rank() == 0:
         generate(out_dir, **kwargs)
     barrier()
+
+
+class GeneratedOnFirstRead:
+    """Mixin of the synthetic datasets: write the set when it is first read.
+
+    In ``full_init`` rather than ``__init__``: a dataset built with
+    ``lazy_init=True`` (e.g. by :class:`~mmemo.apis.AVInferencer`, for its
+    pipeline and settings) writes nothing. The dataset sets ``generate``,
+    ``size``, ``seed``, ``nproc`` and ``_generate_root``; ``GENERATOR`` is
+    the generator (a staticmethod).
+    """
+
+    GENERATOR: Callable
+
+    def full_init(self) -> None:
+        """Write the set when it is missing (``generate``), then read it."""
+        if self.generate and not self._fully_initialized:
+            generate_on_rank0(
+                self.GENERATOR,
+                self._generate_root,
+                size=self.size,
+                seed=self.seed,
+                nproc=self.nproc)
+        super().full_init()

@@ -27,7 +27,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ..affwild2_va_dataset import va_annotation_text
+from mmemo.utils.affwild2_va_txt import va_annotation_text
 from .common import (STREAM_AUDIO, STREAM_CLIP, STREAM_LABELS, STREAM_PIXELS,
                      MediaParams, finish_out_dir, plan_actors, prepare_out_dir,
                      resolve_params, rng_for, run_jobs, set_meta)
@@ -39,7 +39,6 @@ from .writer import write_media
 
 ANNOTATION_DIR = 'annotations/VA_Estimation_Challenge'
 SPLIT_DIRS = dict(train='Train_Set', val='Validation_Set')
-UNANNOTATED = -5
 _OWNED = ('videos', 'audio', 'annotations')
 _MARGIN = 0.1  # s of silence kept at the end of the track
 

@@ -14,6 +14,7 @@ from .load_sequence_features import LoadSequenceFeatures
 from .load_sub_clip_features import LoadSubClipFeatures
 from .log_mel_spectrogram import LogMelSpectrogram
 from .mfcc import MFCC
+from .missing_modalities import MissingModalities
 from .normalize_audio import NormalizeAudio
 from .pack_av_inputs import PackAVInputs
 from .per_frame import PerFrame
@@ -28,7 +29,7 @@ __all__ = [
     'AddAudioNoise', 'AVClipWindow', 'AVDecode', 'AVInit', 'BlurFrames',
     'CropPersonSide', 'DropFrames', 'FaceCrop', 'KaldiFbank', 'LoadAudio',
     'LoadFaceFrames', 'LoadSequenceFeatures', 'LoadSubClipFeatures',
-    'LogMelSpectrogram', 'MFCC', 'NormalizeAudio', 'PackAVInputs', 'PerFrame',
-    'RandomRotation', 'SampleAlignedAudio', 'SampleSubClips', 'ShiftAudio',
-    'SpecAugment', 'SubClipAudio'
+    'LogMelSpectrogram', 'MFCC', 'MissingModalities', 'NormalizeAudio',
+    'PackAVInputs', 'PerFrame', 'RandomRotation', 'SampleAlignedAudio',
+    'SampleSubClips', 'ShiftAudio', 'SpecAugment', 'SubClipAudio'
 ]

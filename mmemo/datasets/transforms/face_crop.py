@@ -1,11 +1,6 @@
 # Copyright (c) mmemo contributors. All rights reserved.
-import hashlib
-import json
 import logging
-import os
-import os.path as osp
-import tempfile
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -14,9 +9,7 @@ from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 
 from mmemo.registry import TASK_UTILS, TRANSFORMS
-from mmemo.utils import strict_json
-
-CACHE_VERSION = 1
+from ..face_detections import CachedFaceDetections
 
 
 @TRANSFORMS.register_module()
@@ -47,19 +40,20 @@ class FaceCrop(BaseTransform):
     DataLoader worker has its own copy) and logged as a warning naming the
     file: the first ``warn_first`` times, then every ``warn_every``-th time.
 
-    With ``cache_dir``, the raw detections are stored per video in one
-    small JSON file, keyed by frame index, named from a hash of the video's
+    Detection (and its cache) is
+    :class:`~mmemo.datasets.face_detections.CachedFaceDetections`: with
+    ``cache_dir``, the raw detections are stored per video in one small
+    JSON file, keyed by frame index, named from a hash of the video's
     absolute path, size and modification time and of the detector's
     settings (its ``cache_tag``). Later epochs then detect only frames not
-    seen before; a changed file gets a new cache file. Files are written
-    atomically (temporary file, then ``os.replace``), so DataLoader workers
-    may share the directory; at worst concurrent writers lose each other's
-    new entries, which are then detected again.
+    seen before; a changed file gets a new cache file; DataLoader workers
+    may share the directory.
 
     Required keys: ``imgs`` (list of ``H×W×3`` uint8 RGB frames),
     ``frame_inds`` (optional; the frames' indices in the video, needed for
     the cache and the temporal order), ``filename`` (optional; for the
-    cache and the warnings).
+    cache and the warnings), ``missing_modalities`` (optional; with
+    ``'video'`` the blank frames are only resized to ``output_size``).
 
     Added or modified keys: ``imgs`` (list of cropped frames, all of one
     size), ``img_shape``, ``face_boxes`` (float32 ``[T, 4]`` crop windows
@@ -140,6 +134,7 @@ class FaceCrop(BaseTransform):
             raise TypeError('detector needs a detect(frames) method, got '
                             f'{type(detector).__name__}')
         self.detector = detector
+        self.detections = CachedFaceDetections(detector, cache_dir)
         self.margin = margin
         self.square = square
         if isinstance(output_size, int):
@@ -149,116 +144,12 @@ class FaceCrop(BaseTransform):
         self.smooth_window = max(1, smooth_window) | 1  # odd: centred
         self.select = select
         self.fallback_scale = fallback_scale
-        self.cache_dir = None if cache_dir is None else osp.expanduser(
-            cache_dir)
+        self.cache_dir = self.detections.cache_dir
         self.warn_first = warn_first
         self.warn_every = warn_every
         self.num_clips = 0
         self.num_fallback_clips = 0
         self.num_fallback_frames = 0
-        self._cache_warned = False
-
-    # ------------------------------------------------------------ detection
-    @property
-    def _detector_tag(self) -> str:
-        return str(
-            getattr(self.detector, 'cache_tag', None)
-            or type(self.detector).__name__)
-
-    def _cache_entry(self, filename: Optional[str],
-                     frame_hw: Tuple[int, int]) -> Optional[Tuple[str, Dict]]:
-        """The cache file of a video and the metadata it must hold.
-
-        Returns:
-            tuple | None: ``(path, meta)``, or None when not cached.
-        """
-        if self.cache_dir is None or not filename or not osp.isfile(filename):
-            return None
-        path = osp.abspath(filename)
-        stat = os.stat(path)
-        meta = dict(
-            version=CACHE_VERSION,
-            file=path,
-            size=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            detector=self._detector_tag,
-            frame_shape=[int(x) for x in frame_hw])
-        key = json.dumps(meta, sort_keys=True)
-        name = hashlib.sha1(key.encode()).hexdigest()[:24]
-        return osp.join(self.cache_dir, f'{name}.json'), meta
-
-    @staticmethod
-    def _load_cache(path: str, meta: Dict) -> Dict:
-        """Detections cached for the video, ``{frame index: [K, 5]}``."""
-        try:
-            with open(path) as f:
-                data = json.load(f)
-        except (OSError, ValueError):
-            return {}  # absent or corrupt: detect again
-        if any(data.get(k) != v for k, v in meta.items()):
-            return {}
-        return {
-            int(k): np.asarray(v, dtype=np.float32).reshape(-1, 5)
-            for k, v in data.get('frames', {}).items()
-        }
-
-    def _save_cache(self, path: str, meta: Dict, detections: Dict) -> None:
-        # merge with what other workers may have written meanwhile
-        merged = self._load_cache(path, meta)
-        merged.update(detections)
-        data = dict(meta)
-        # float32 -> Python float -> JSON is exact, so cached boxes equal
-        # freshly detected ones
-        data['frames'] = {
-            str(k): v.tolist()
-            for k, v in sorted(merged.items())
-        }
-        try:
-            os.makedirs(self.cache_dir, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                dir=self.cache_dir, prefix='.tmp-', suffix='.json')
-            try:
-                with os.fdopen(fd, 'w') as f:
-                    strict_json.dump(data, f, separators=(',', ':'))
-                os.replace(tmp, path)
-            except BaseException:
-                if osp.exists(tmp):
-                    os.remove(tmp)
-                raise
-        except OSError as e:
-            if not self._cache_warned:
-                self._cache_warned = True
-                print_log(
-                    f'FaceCrop: cannot write the detection cache {path} '
-                    f'({e}); detections will not be cached.',
-                    logger='current',
-                    level=logging.WARNING)
-
-    def _detections(self, imgs: List[np.ndarray], frame_inds: np.ndarray,
-                    filename: Optional[str]) -> Dict:
-        """Raw detections of each distinct frame, from cache or detector.
-
-        Returns:
-            dict: ``{frame index: float32 [K, 5]}``.
-        """
-        entry = self._cache_entry(filename, imgs[0].shape[:2])
-        cached = {} if entry is None else self._load_cache(*entry)
-        first_pos = {}
-        for pos, idx in enumerate(frame_inds.tolist()):
-            first_pos.setdefault(idx, pos)
-        todo = [idx for idx in first_pos if idx not in cached]
-        if not todo:
-            return cached
-        found = self.detector.detect(
-            np.stack([imgs[first_pos[idx]] for idx in todo]))
-        new = {
-            idx: np.asarray(boxes, dtype=np.float32).reshape(-1, 5)
-            for idx, boxes in zip(todo, found)
-        }
-        if entry is not None:
-            self._save_cache(*entry, new)
-        cached.update(new)
-        return cached
 
     # ------------------------------------------------------------ the boxes
     def _pick(self, boxes: np.ndarray) -> np.ndarray:
@@ -342,6 +233,8 @@ class FaceCrop(BaseTransform):
         Returns:
             dict: The result dict.
         """
+        if 'video' in results.get('missing_modalities', ()):
+            return self._blank(results)
         imgs = list(results['imgs'])
         num = len(imgs)
         frame_hw = imgs[0].shape[:2]
@@ -358,7 +251,7 @@ class FaceCrop(BaseTransform):
             # no indices: frames in clip order, nothing to key a cache by
             frame_inds, filename = np.arange(num), None
 
-        detections = self._detections(imgs, frame_inds, filename)
+        detections = self.detections(imgs, frame_inds, filename)
         picked = {
             idx: self._pick(boxes)
             for idx, boxes in detections.items() if len(boxes)
@@ -393,6 +286,15 @@ class FaceCrop(BaseTransform):
         results['face_fallback_frames'] = fallback_frames
         results.setdefault('media_report', {}).update(
             faces_found=int(detected.sum()), face_frames=num)
+        return results
+
+    def _blank(self, results: Dict) -> Dict:
+        """Blank frames of a missing video: nothing to detect."""
+        if self.output_size is not None:
+            w, h = self.output_size
+            results['imgs'] = [np.zeros(
+                (h, w, 3), np.uint8)] * len(results['imgs'])
+            results['img_shape'] = (h, w)
         return results
 
     def __repr__(self) -> str:

@@ -1,11 +1,14 @@
 # Copyright (c) mmemo contributors. All rights reserved.
+import math
 from typing import Dict, Optional
 
+import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmemo.registry import TRANSFORMS
 from ..decoding import check_av_lengths, decode_audio_track, warn_once
 from ..errors import BadSampleError
+from ..media import media_cached
 
 
 @TRANSFORMS.register_module()
@@ -28,9 +31,18 @@ class LoadAudio(BaseTransform):
     sample is bad. The same step runs in training, validation, testing,
     inference and ``tools/data/check_dataset.py``.
 
+    **Missing audio**: a sample whose ``missing_modalities`` holds
+    ``'audio'`` (a video without an audio track given to
+    :class:`~mmemo.apis.AVInferencer`) gets silence as long as the video, at
+    ``sample_rate`` (16 kHz when None); the recognizers zero the audio
+    input.
+
+    With a ``media_cache`` dict in the sample (see :class:`AVInit`) a file's
+    track is decoded and resampled once.
+
     Required keys: ``audio_path`` (a separate file) or ``filename`` (the
     video). Optional: ``video_duration`` and ``audio_offset`` from
-    :class:`AVInit`.
+    :class:`AVInit`, ``missing_modalities``, ``media_cache``.
 
     Added keys: ``audio`` (float32 ``[S]``), ``audio_sample_rate``,
     ``audio_offset`` (time of the first sample relative to the first video
@@ -79,6 +91,18 @@ class LoadAudio(BaseTransform):
             return audio_path, True
         return results['filename'], False
 
+    def _silence(self, results: Dict) -> Dict:
+        """Silence over the whole video."""
+        rate = self.sample_rate or 16000
+        duration = results.get('video_duration') or (results['total_frames'] /
+                                                     results['avg_fps'])
+        samples = int(math.ceil(duration * rate))
+        results['audio'] = np.zeros(max(samples, 1), np.float32)
+        results['audio_sample_rate'] = rate
+        results['audio_offset'] = 0.0
+        results['audio_duration'] = duration
+        return results
+
     def transform(self, results: Dict) -> Dict:
         """Decode, mix down and resample the audio; apply the length policy.
 
@@ -88,10 +112,14 @@ class LoadAudio(BaseTransform):
         Returns:
             dict: The result dict.
         """
+        if 'audio' in results.get('missing_modalities', ()):
+            return self._silence(results)
         path, separate = self._path(results)
         if not separate and results.get('has_audio') is False:
             raise BadSampleError(path, 'has no audio track')
-        track = decode_audio_track(path, self.sample_rate)
+        track = media_cached(
+            results, ('decode_audio_track', path, self.sample_rate),
+            lambda: decode_audio_track(path, self.sample_rate))
         warn_once(path, 'audio', track.problems())
         offset = 0.0 if separate else results.get('audio_offset', 0.0)
         report = results.setdefault('media_report', {})
@@ -106,8 +134,8 @@ class LoadAudio(BaseTransform):
         video_duration = results.get('video_duration')
         if video_duration is not None:
             report.update(
-                check_av_lengths(path, video_duration, offset,
-                                 track.duration, self.max_length_mismatch))
+                check_av_lengths(path, video_duration, offset, track.duration,
+                                 self.max_length_mismatch))
         results['audio'] = track.samples
         results['audio_sample_rate'] = track.rate
         results['audio_offset'] = offset

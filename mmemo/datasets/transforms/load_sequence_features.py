@@ -55,9 +55,9 @@ class LoadSequenceFeatures(BaseTransform):
     files; else the ``fps`` argument).
 
     Added keys: ``<stream>_feats`` (float32 ``[L, D]`` or ``[max_tokens,
-    D]``), ``<stream>_padding_mask`` (bool, True = padding: pack it as a
-    data-sample field, ``PackAVInputs(targets=dict(<stream>_padding_mask=
-    '<stream>_padding_mask'))``, for ``BaseVAHead.with_padding_masks``).
+    D]``), ``<stream>_padding_mask`` (bool, True = padding: pack it with
+    ``PackAVInputs(padding_masks=dict(<stream>='<stream>_padding_mask'))``
+    for ``BaseVAHead.with_padding_masks``).
 
     Args:
         feature_dir (str): The folder of the stream's files.

@@ -12,19 +12,38 @@ from .sample_sub_clips import fill_padding
 MODALITIES = ('video', 'audio')
 
 
+def cache_path(cache_dir: str, modality: str, video_id: str) -> str:
+    """Where a feature cache holds one video's features of one modality:
+    ``<cache_dir>/<modality>/<video_id>.npy``.
+
+    The one definition of the cache layout, for the writer
+    (:func:`mmemo.apis.extract_sub_clip_features`) and the reader
+    (:class:`LoadSubClipFeatures`).
+
+    Args:
+        cache_dir (str): The cache folder.
+        modality (str): E.g. ``'video'`` or ``'audio'``.
+        video_id (str): The video.
+
+    Returns:
+        str: The ``.npy`` file.
+    """
+    return osp.join(cache_dir, modality, f'{video_id}.npy')
+
+
 @TRANSFORMS.register_module()
 class LoadSubClipFeatures(BaseTransform):
     """Read a window's sub-clip features from a feature cache.
 
     The cache (written by ``tools/misc/extract_va_features.py``, see
     :mod:`mmemo.apis.feature_cache`) holds one ``[num_frames, ...]`` array
-    per video and modality: row ``j`` is the feature of the sub-clip whose
-    last frame is ``j``. The arrays are memory-mapped, so a window reads
-    only its ``L`` rows. Padding targets (``-1``, past the video's end) get
-    the row of the nearest earlier real target (:func:`fill_padding`, as
-    :class:`SampleSubClips` and :class:`SubClipAudio` give them its frames
-    and audio): a head then sees the same window from the cache as from
-    the decoded video.
+    per video and modality (:func:`cache_path`): row ``j`` is the feature of
+    the sub-clip whose last frame is ``j``. The arrays are memory-mapped, so
+    a window reads only its ``L`` rows. Padding targets (``-1``, past the
+    video's end) get the row of the nearest earlier real target
+    (:func:`fill_padding`, as :class:`SampleSubClips` and
+    :class:`SubClipAudio` give them its frames and audio): a head then sees
+    the same window from the cache as from the decoded video.
 
     Required keys: ``video_id``, ``target_frames``.
 
@@ -43,7 +62,7 @@ class LoadSubClipFeatures(BaseTransform):
         self._arrays: Dict[str, np.ndarray] = {}  # open memmaps, per worker
 
     def _array(self, modality: str, video_id: str) -> np.ndarray:
-        path = osp.join(self.feature_dir, modality, f'{video_id}.npy')
+        path = cache_path(self.feature_dir, modality, video_id)
         if path not in self._arrays:
             if not osp.exists(path):
                 raise BadSampleError(

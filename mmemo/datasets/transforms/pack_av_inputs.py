@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmaction.structures import ActionDataSample
 from mmcv.transforms import BaseTransform, to_tensor
+from mmengine.structures import BaseDataElement
 
 from mmemo.registry import TRANSFORMS
 
@@ -32,6 +33,13 @@ class PackAVInputs(BaseTransform):
     Boolean targets (a mask such as ``va_mask``) stay ``torch.bool``; other
     targets become float32.
 
+    Key-padding masks of the inputs (which tokens of a stream are padding,
+    e.g. ``LoadSequenceFeatures``' ``<stream>_padding_mask``) are neither
+    inputs nor targets: ``padding_masks`` packs them into the data sample's
+    ``padding_masks`` field, a ``BaseDataElement`` with one bool tensor per
+    input (True = padding), which the heads read
+    (``BaseVAHead.with_padding_masks``).
+
     Args:
         inputs (dict): Input name -> results key.
             Defaults to ``dict(video='imgs', audio='audio')``.
@@ -41,11 +49,18 @@ class PackAVInputs(BaseTransform):
         meta_keys (sequence of str): Results keys copied into the
             metainfo when present; ``media_report`` (what the loading
             steps found and repaired) feeds ``MediaReportHook`` and
-            ``tools/data/check_dataset.py``.
+            ``tools/data/check_dataset.py``; ``missing_modalities`` is
+            zeroed by the recognizers; the sampled frames and their faces
+            (``frame_inds``, ``avg_fps``, ``total_frames``, ``face_boxes``,
+            ``face_detected``) go into inference results.
         one_clip (sequence of str): Inputs (names) given a leading clip
             axis of 1, ``[T, D]`` -> ``[1, T, D]``: per-frame feature
             sequences (e.g. MOSEI's FACET frames) for ``AVRecognizer``,
             whose inputs are ``[B, clips, ...]``. Defaults to ``()``.
+        padding_masks (dict): Input name -> results key of its key-padding
+            mask (bool ``[N]``, True = a padded token), e.g.
+            ``dict(text='text_padding_mask')``; every name must be one of
+            ``inputs``. Defaults to ``{}``.
     """
 
     def __init__(
@@ -56,14 +71,24 @@ class PackAVInputs(BaseTransform):
                                     'sample_idx', 'av_window', 'audio_window',
                                     'video_window', 'face_fallback_frames',
                                     'video_id', 'target_frames', 'num_frames',
-                                    'frame_dir', 'media_report'),
-        one_clip: Sequence[str] = ()
+                                    'frame_dir', 'media_report',
+                                    'missing_modalities', 'frame_inds',
+                                    'avg_fps', 'total_frames', 'face_boxes',
+                                    'face_detected'),
+        one_clip: Sequence[str] = (),
+        padding_masks: Optional[Dict[str, str]] = None,
     ) -> None:
         self.inputs = dict(video='imgs', audio='audio') \
             if inputs is None else dict(inputs)
         self.targets = dict(targets or {})
         self.meta_keys = tuple(meta_keys)
         self.one_clip = tuple(one_clip)
+        self.padding_masks = dict(padding_masks or {})
+        unknown = sorted(set(self.padding_masks) - set(self.inputs))
+        if unknown:
+            raise ValueError(
+                f'PackAVInputs: padding_masks for {unknown}, which are not '
+                f'inputs (inputs: {sorted(self.inputs)})')
 
     @staticmethod
     def _audio_layout(audio: torch.Tensor) -> torch.Tensor:
@@ -109,6 +134,15 @@ class PackAVInputs(BaseTransform):
             # masks stay boolean; values float (not gt_label's long)
             dtype = torch.bool if value.dtype == np.bool_ else torch.float32
             data_sample.set_field(torch.as_tensor(value, dtype=dtype), field)
+        if self.padding_masks:
+            masks = BaseDataElement()
+            for name, key in self.padding_masks.items():
+                if key not in results:
+                    raise KeyError(f'PackAVInputs: the pipeline produced no '
+                                   f'"{key}" for the padding mask of "{name}"')
+                mask = np.asarray(results[key])  # [N]
+                masks.set_field(torch.as_tensor(mask, dtype=torch.bool), name)
+            data_sample.set_field(masks, 'padding_masks')
         data_sample.set_metainfo(
             {k: results[k]
              for k in self.meta_keys if k in results})
@@ -117,4 +151,5 @@ class PackAVInputs(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(inputs={self.inputs}, '
                 f'targets={self.targets}, meta_keys={self.meta_keys}, '
-                f'one_clip={self.one_clip})')
+                f'one_clip={self.one_clip}, '
+                f'padding_masks={self.padding_masks})')

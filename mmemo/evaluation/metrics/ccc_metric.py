@@ -10,9 +10,9 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from mmemo.datasets.affwild2_va_dataset import va_annotation_text
 from mmemo.evaluation.functional import concordance_cc
 from mmemo.registry import METRICS
+from mmemo.utils.affwild2_va_txt import va_annotation_text
 
 
 def _to_numpy(value) -> np.ndarray:
@@ -82,9 +82,10 @@ class CCCMetric(BaseMetric):
         per_video (bool): Also report the mean of per-video CCCs, a
             diagnostic (not the challenge number). Defaults to False.
         prediction_dir (str, optional): Write ``<video_id>.txt`` per video
-            there in the Aff-Wild2 format: a header, then one ``v,a`` line
-            per frame of the annotation file, ``-5,-5`` where nothing was
-            predicted. Defaults to None (no files).
+            there in the Aff-Wild2 format
+            (:mod:`mmemo.utils.affwild2_va_txt`): a header, then one
+            ``v,a`` line per frame of the annotation file, ``-5,-5`` where
+            nothing was predicted. Defaults to None (no files).
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Metric name prefix. Defaults to ``'va'``.
         collect_dir (str, optional): Shared directory where the ranks'

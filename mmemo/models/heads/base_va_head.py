@@ -8,8 +8,8 @@ from mmengine.model import BaseModule
 
 from mmemo.registry import MODELS
 
-#: Data-sample fields (and ``feats`` entries) named ``<stream>`` + this
-#: suffix hold a stream's key-padding mask, bool ``[B, N]``, True = pad.
+#: ``feats`` entries named ``<stream>`` + this suffix hold a stream's
+#: key-padding mask, bool ``[B, N]``, True = pad.
 PADDING_MASK_SUFFIX = '_padding_mask'
 
 
@@ -50,9 +50,9 @@ class BaseVAHead(BaseModule):
     ``[L, 2]`` and ``va_mask`` ``[L]`` (False = unannotated or padding);
     predictions go to ``pred_va`` ``[L, 2]``.
 
-    Streams may come with key-padding masks: every data-sample field named
-    ``<stream>_padding_mask`` (bool ``[N]``, True = a padded token, packed
-    e.g. by ``PackAVInputs(targets=dict(text_padding_mask=...))``) is
+    Streams may come with key-padding masks: the data samples'
+    ``padding_masks`` field (one bool ``[N]`` per stream, True = a padded
+    token, packed by ``PackAVInputs(padding_masks=dict(text=...))``) is
     stacked into ``feats['<stream>_padding_mask']`` ``[B, N]`` before
     :meth:`forward` (:meth:`with_padding_masks`); heads that do not read
     them ignore the extra entries.
@@ -77,11 +77,13 @@ class BaseVAHead(BaseModule):
     def with_padding_masks(
             feats: Dict[str, torch.Tensor],
             data_samples: Optional[SampleList]) -> Dict[str, torch.Tensor]:
-        """Add the samples' ``<stream>_padding_mask`` fields to ``feats``.
+        """Add the samples' ``padding_masks`` to ``feats``.
 
         Args:
             feats (dict): The stream features ``[B, N, ...]``.
-            data_samples (list, optional): The batch's data samples.
+            data_samples (list, optional): The batch's data samples; their
+                ``padding_masks`` field (see ``PackAVInputs``) holds a bool
+                ``[N]`` per masked stream.
 
         Returns:
             dict: ``feats`` (a copy when masks were added) with
@@ -90,17 +92,30 @@ class BaseVAHead(BaseModule):
         """
         if not data_samples:
             return feats
-        keys = [
+        # a stale config would silently train without its masks
+        misplaced = [
             k for k in data_samples[0].keys()
-            if k.endswith(PADDING_MASK_SUFFIX) and k not in feats
+            if k.endswith(PADDING_MASK_SUFFIX)
         ]
-        if not keys:
+        if misplaced:
+            raise ValueError(
+                f'data-sample fields {misplaced}: a padding mask is not a '
+                'target; pack it with PackAVInputs(padding_masks=dict('
+                '<stream>=<results key>))')
+        if 'padding_masks' not in data_samples[0]:
+            return feats
+        streams = [
+            s for s in data_samples[0].padding_masks.keys()
+            if s + PADDING_MASK_SUFFIX not in feats
+        ]
+        if not streams:
             return feats
         device = next(iter(feats.values())).device
         feats = dict(feats)
-        for key in keys:
-            feats[key] = torch.stack([s.get(key).bool() for s in data_samples
-                                      ]).to(device)  # [B, N]
+        for stream in streams:
+            feats[stream + PADDING_MASK_SUFFIX] = torch.stack([
+                s.padding_masks.get(stream).bool() for s in data_samples
+            ]).to(device)  # [B, N]
         return feats
 
     @staticmethod

@@ -55,15 +55,16 @@ class MAVENHead(BaseVAHead):
 
     Unlike the code, padded tokens are never attended to: a stream's
     ``<stream>_padding_mask`` (``[B, N]``, True = pad; from the data
-    samples, see :meth:`BaseVAHead.with_padding_masks`) masks it as keys,
-    is left out of its mean, and its padded frames (``'frame'`` streams and
-    the video) are zeroed before the predictor, so a padded token changes
-    no output. A pathway whose keys are all padding contributes zeros.
+    samples' ``padding_masks``, see :meth:`BaseVAHead.with_padding_masks`)
+    masks it as keys, is left out of its mean, and its padded frames
+    (``'frame'`` streams and the video) are zeroed before the predictor, so
+    a padded token changes no output. A pathway whose keys are all padding
+    contributes zeros.
 
     :meth:`forward` returns ``(valence, arousal)`` ``[B, T, 2]``;
-    :meth:`forward_polar` the ``(theta, I)`` it comes from. A loss with
-    ``space='polar'`` (``VAMSELoss``, the code's MSE on ``(theta, I)``)
-    is also given the polar output.
+    :meth:`forward_polar` the ``(theta, I)`` it comes from. A loss whose
+    ``takes_pred_polar`` is True (``VAMSELoss(space='polar')``, the code's
+    MSE on ``(theta, I)``) is also given the polar output.
 
     Args:
         in_channels (dict): Stream -> input feature size, in the order of
@@ -89,7 +90,7 @@ class MAVENHead(BaseVAHead):
         intensity (str): ``'softplus'``, ``'abs'`` or ``'none'`` (the
             code). Defaults to ``'softplus'``.
         loss (dict): The loss, called as ``loss(va, gt_va, va_mask)`` (plus
-            ``pred_polar`` for ``space='polar'``).
+            ``pred_polar`` when its ``takes_pred_polar`` is True).
             Defaults to ``dict(type='VAMSELoss')``.
         init_cfg (dict or list, optional): Initialisation.
     """
@@ -262,8 +263,9 @@ class MAVENHead(BaseVAHead):
         polar = self.forward_polar(
             self.with_padding_masks(feats, data_samples))  # [B, T, 2]
         gt, mask = self.stack_targets(data_samples)
-        extra = dict(pred_polar=polar) if getattr(self.loss_module, 'space',
-                                                  'va') == 'polar' else {}
+        # losses without the property (e.g. CCCLoss) take (v, a) only
+        extra = dict(pred_polar=polar) if getattr(
+            self.loss_module, 'takes_pred_polar', False) else {}
         return dict(
             loss_va=self.loss_module(
                 to_va(polar), gt.to(polar), mask, **extra))

@@ -68,6 +68,13 @@ class VAMSELoss(nn.Module):
         self.loss_weight = loss_weight
         self.eps = eps
 
+    @property
+    def takes_pred_polar(self) -> bool:
+        """Whether the loss is computed on ``(theta, I)``
+        (``space='polar'``): a caller that has the prediction's own polar
+        form passes it as ``pred_polar`` (``MAVENHead`` reads this)."""
+        return self.space == 'polar'
+
     def forward(self,
                 pred: torch.Tensor,
                 target: torch.Tensor,

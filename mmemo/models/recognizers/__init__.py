@@ -2,8 +2,5 @@
 from .av_recognizer import AVRecognizer
 from .av_regressor import AVRegressor
 from .modality_dropout import modality_dropout
-from .tiny_av_classifier import TinyAVClassifier
 
-__all__ = [
-    'AVRecognizer', 'AVRegressor', 'TinyAVClassifier', 'modality_dropout'
-]
+__all__ = ['AVRecognizer', 'AVRegressor', 'modality_dropout']

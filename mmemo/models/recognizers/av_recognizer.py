@@ -6,8 +6,8 @@ from mmaction.models.recognizers import BaseRecognizer
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 
 from mmemo.registry import MODELS
-from ..backbones.token_encoder import in_own_scope
-from .modality_dropout import modality_dropout
+from ..utils import in_own_scope
+from .modality_dropout import modality_dropout, zero_missing_modalities
 
 
 @MODELS.register_module()
@@ -26,7 +26,8 @@ class AVRecognizer(BaseRecognizer):
     training batch with degraded modalities (see :func:`modality_dropout`).
     ``test_cfg=dict(modality_scores=True)`` also scores each modality alone
     (the other one zeroed), so ``pred_score`` becomes
-    ``{'fusion': ..., 'audio': ..., 'video': ...}``.
+    ``{'fusion': ..., 'audio': ..., 'video': ...}``. A sample's
+    ``missing_modalities`` (metainfo) are zeroed in the input first.
 
     ``modality_level`` (in ``train_cfg`` and ``test_cfg``) says where a
     modality is degraded or zeroed: ``'input'`` (the official AVT-CA code:
@@ -110,6 +111,7 @@ class AVRecognizer(BaseRecognizer):
     def loss(self, inputs: Dict[str, torch.Tensor], data_samples: SampleList,
              **kwargs) -> dict:
         """Losses of a training batch (after modality dropout, if set)."""
+        inputs = zero_missing_modalities(inputs, data_samples)
         mode = (self.train_cfg or {}).get('modality_dropout')
         level = self._level(self.train_cfg)
         if mode and level == 'input':
@@ -122,6 +124,7 @@ class AVRecognizer(BaseRecognizer):
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: SampleList, **kwargs) -> SampleList:
         """Predict class scores (per modality too, if configured)."""
+        inputs = zero_missing_modalities(inputs, data_samples)
         level = self._level(self.test_cfg)
         feats, _ = self.extract_feat(inputs)
         views = dict(fusion=feats)

@@ -6,7 +6,8 @@ from mmaction.models.recognizers import BaseRecognizer
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 
 from mmemo.registry import MODELS
-from ..backbones.token_encoder import in_own_scope
+from ..utils import in_own_scope
+from .modality_dropout import zero_missing_modalities
 
 #: The streams an AVRegressor reads; ``text`` is optional.
 STREAMS = ('audio', 'video', 'text')
@@ -23,8 +24,8 @@ class AVRegressor(BaseRecognizer):
     ``text_encoder``). Each encoder runs on the ``B*L`` sub-clips (``B*N``
     tokens); the fusion head (a ``BaseVAHead``) turns the ``[B, L, ...]``
     features into ``[B, L, 2]``. Streams may have a different number of
-    tokens; their key-padding masks travel as data-sample fields
-    ``<stream>_padding_mask`` (see ``BaseVAHead.with_padding_masks``).
+    tokens; their key-padding masks travel in the data samples'
+    ``padding_masks`` field (see ``BaseVAHead.with_padding_masks``).
 
     Args:
         fusion_head (dict): The head, e.g. ``JCAHead``, ``JMTHead`` or
@@ -115,8 +116,7 @@ class AVRegressor(BaseRecognizer):
             stage (str): ``'backbone'`` (the features) or ``'head'`` (the
                 predictions).
             data_samples (list, optional): With ``stage='head'``, the
-                samples whose ``<stream>_padding_mask`` fields reach the
-                head.
+                samples whose ``padding_masks`` reach the head.
 
         Returns:
             tuple: ``dict(audio=[B, L, ...], video=[B, L, ...])`` (and
@@ -140,10 +140,12 @@ class AVRegressor(BaseRecognizer):
 
     def loss(self, inputs: Dict[str, torch.Tensor], data_samples: SampleList,
              **kwargs) -> dict:
+        inputs = zero_missing_modalities(inputs, data_samples)
         feats, _ = self.extract_feat(inputs)
         return self.cls_head.loss(feats, data_samples)
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: SampleList, **kwargs) -> SampleList:
+        inputs = zero_missing_modalities(inputs, data_samples)
         feats, _ = self.extract_feat(inputs)
         return self.cls_head.predict(feats, data_samples)

@@ -1,5 +1,6 @@
 # Copyright (c) mmemo contributors. All rights reserved.
-"""Modality-dropout batch augmentation (Chumachenko et al., ICPR 2022).
+"""Modality-dropout batch augmentation (Chumachenko et al., ICPR 2022),
+and the zeroing of a sample's missing modality that it trains for.
 
 AVT-CA trains with it so that the model copes with a missing or degraded
 modality. Inputs here are the preprocessed tensors, batch first.
@@ -51,3 +52,36 @@ def modality_dropout(inputs: Dict[str, torch.Tensor], data_samples: List,
     else:
         raise ValueError(f'unknown modality dropout mode {mode!r}')
     return dict(inputs, audio=audio, video=video), data_samples * copies
+
+
+def zero_missing_modalities(inputs: Dict[str, torch.Tensor],
+                            data_samples: List) -> Dict[str, torch.Tensor]:
+    """Zero each sample's missing modalities, as modality dropout does.
+
+    A sample without a video or an audio stream (an audio file, a silent
+    video) carries ``missing_modalities`` in its metainfo (set by the
+    loading transforms' caller, e.g. :class:`~mmemo.apis.AVInferencer`, or
+    by ``tools/analysis_tools/robustness.py``); its blank frames or silence
+    become zeros after the data preprocessor.
+
+    Args:
+        inputs (dict): Preprocessed tensors by modality, batch first.
+        data_samples (list): The batch's data samples.
+
+    Returns:
+        dict: The inputs, with copies of the tensors that were zeroed.
+    """
+    rows: Dict[str, List[int]] = {}
+    for i, sample in enumerate(data_samples or ()):
+        for name in sample.metainfo.get('missing_modalities', ()):
+            if name not in inputs:
+                raise KeyError(f'missing modality {name!r} is not among the '
+                               f'inputs {sorted(inputs)}')
+            rows.setdefault(name, []).append(i)
+    if not rows:
+        return inputs
+    inputs = dict(inputs)
+    for name, index in rows.items():
+        inputs[name] = inputs[name].clone()
+        inputs[name][index] = 0
+    return inputs
