@@ -10,8 +10,9 @@ dataset (the split's dataset config with the *test* pipeline, so no
 augmentation), and one feature per frame is stored per video and modality
 (see :mod:`mmemo.apis.feature_cache`). The extraction is resumable; run it
 again after an interruption. A cache made by other encoder weights (another
-stage-1 checkpoint) is refused; ``--overwrite`` empties it. The ``*_cached`` configs then train the fusion
-head from the cache (``LoadSubClipFeatures``) instead of decoding video.
+stage-1 checkpoint) is refused; ``--overwrite`` empties it. The ``*_cached``
+configs then train the fusion head from the cache (``LoadSubClipFeatures``)
+instead of decoding video.
 Without CHECKPOINT ('none') the encoders keep their configured
 initialisation (``init_cfg``, e.g. TSAV weights).
 """
