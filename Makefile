@@ -36,14 +36,18 @@ docs: install
 	$(PY) -m sphinx -W --keep-going -b html docs/en docs/en/_build/html
 
 VA_FEATURES ?= data/synthetic_va/features/concat_synth_va
+# make demo-va SEED=N: every stage with seed N (work dirs end in _seedN; the
+# feature cache is rewritten from that run's stage 1)
+SEED ?= 0
+VA_WORK = work_dirs/$(1)_synth_va$(if $(filter 0,$(SEED)),,_seed$(SEED))
 
 demo-va: install
 	$(PY) tools/data/synthetic/generate_synthetic.py --variant dimensional
-	$(PY) tools/train.py configs/concat_synth_va.py --work-dir work_dirs/concat_synth_va
-	$(PY) tools/test.py configs/concat_synth_va.py "$$(cat work_dirs/concat_synth_va/last_checkpoint)" --work-dir work_dirs/concat_synth_va/test
-	$(PY) tools/misc/extract_va_features.py configs/concat_synth_va.py "$$(cat work_dirs/concat_synth_va/last_checkpoint)" --out $(VA_FEATURES)
+	$(PY) tools/train.py configs/concat_synth_va.py --seed $(SEED) --work-dir $(call VA_WORK,concat)
+	$(PY) tools/test.py configs/concat_synth_va.py "$$(cat $(call VA_WORK,concat)/last_checkpoint)" --work-dir $(call VA_WORK,concat)/test
+	$(PY) tools/misc/extract_va_features.py configs/concat_synth_va.py "$$(cat $(call VA_WORK,concat)/last_checkpoint)" --out $(VA_FEATURES) --overwrite
 	for head in jca jmt maven; do \
-	  $(PY) tools/train.py configs/$${head}_synth_va.py --work-dir work_dirs/$${head}_synth_va && \
-	  $(PY) tools/test.py configs/$${head}_synth_va.py "$$(cat work_dirs/$${head}_synth_va/last_checkpoint)" --work-dir work_dirs/$${head}_synth_va/test || exit 1; \
+	  $(PY) tools/train.py configs/$${head}_synth_va.py --seed $(SEED) --work-dir $(call VA_WORK,$${head}) && \
+	  $(PY) tools/test.py configs/$${head}_synth_va.py "$$(cat $(call VA_WORK,$${head})/last_checkpoint)" --work-dir $(call VA_WORK,$${head})/test || exit 1; \
 	done
-	$(PY) tools/analysis_tools/print_metrics.py work_dirs/concat_synth_va/test work_dirs/jca_synth_va/test work_dirs/jmt_synth_va/test work_dirs/maven_synth_va/test
+	$(PY) tools/analysis_tools/print_metrics.py $(call VA_WORK,concat)/test $(call VA_WORK,jca)/test $(call VA_WORK,jmt)/test $(call VA_WORK,maven)/test

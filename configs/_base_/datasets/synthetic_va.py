@@ -34,15 +34,26 @@ load = [
         hop_length=160,
         n_mels=64),
     audio_norm,
-    # the face fills the 128x128 frame; 64x64 keeps the mouth's bend
-    dict(type='mmaction.Resize', scale=(64, 64), keep_ratio=False),
 ]
+# the face fills the 128x128 frame; 64x64 keeps the mouth's bend
+resize = dict(type='mmaction.Resize', scale=(64, 64), keep_ratio=False)
 pack = [
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
     dict(type='PackAVInputs', targets=dict(gt_va='gt_va', va_mask='va_mask')),
 ]
-train_pipeline = load + pack
-test_pipeline = load + pack
+# one crop of 64-100 % of the frame's area (aspect 0.8-1.25) and one flip
+# for the whole window: the validation actors' faces are laid out unlike
+# the training actors' (as in synthetic_av.py)
+train_pipeline = load + [
+    dict(
+        type='mmaction.RandomResizedCrop',
+        area_range=(0.64, 1.0),
+        aspect_ratio_range=(0.8, 1.25)),
+    resize,
+    # valence is the mouth's bend: a horizontal flip keeps the label
+    dict(type='mmaction.Flip', flip_ratio=0.5),
+] + pack
+test_pipeline = load + [resize] + pack
 dataset = dict(
     type=dataset_type,
     data_root=data_root,
