@@ -230,6 +230,13 @@ def save_random_checkpoint(path: str,
     return path
 
 
+def media_fixture(tmp_path_factory, clip: int) -> dict:
+    """The ``clip``-th GRID clip as the usual containers (see
+    :func:`container_set`) in a fresh folder, with ``root``."""
+    root = str(tmp_path_factory.mktemp('media'))
+    return dict(container_set(root, grid_clip(clip)), root=root)
+
+
 def grid_clip(index: int) -> str:
     """Path of the index-th GRID clip (cycling)."""
     name = GRID_CLIPS[index % len(GRID_CLIPS)]

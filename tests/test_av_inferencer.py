@@ -6,7 +6,7 @@ import os.path as osp
 import shutil
 
 import pytest
-from helpers import REPO, container_set, grid_clip, save_random_checkpoint
+from helpers import REPO, media_fixture, save_random_checkpoint
 
 from mmemo.apis import AVInferencer, inference_av, init_model
 from mmemo.registry import INFERENCERS
@@ -17,8 +17,8 @@ SYNTH = osp.join(REPO, 'configs', 'avtca_synth.py')
 
 @pytest.fixture(scope='module')
 def media(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp('media')
-    return dict(container_set(str(root), grid_clip(1)), root=str(root))
+    """GRID clip 1 (3 s, 25 fps, 360x288) as the usual containers."""
+    return media_fixture(tmp_path_factory, 1)
 
 
 @pytest.fixture(scope='module')

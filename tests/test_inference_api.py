@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from helpers import (REPO, container_set, grid_clip, save_random_checkpoint,
+from helpers import (REPO, grid_clip, media_fixture, save_random_checkpoint,
                      transcode)
 from mmengine.config import Config
 
@@ -25,9 +25,8 @@ CLASSES = ['a', 'b', 'c', 'd', 'e', 'f']
 
 @pytest.fixture(scope='module')
 def media(tmp_path_factory) -> dict:
-    """One GRID clip (3 s, 25 fps, 360x288) as the usual containers."""
-    root = tmp_path_factory.mktemp('media')
-    return dict(container_set(str(root), grid_clip(0)), root=str(root))
+    """GRID clip 0 (3 s, 25 fps, 360x288) as the usual containers."""
+    return media_fixture(tmp_path_factory, 0)
 
 
 @pytest.fixture(scope='module')

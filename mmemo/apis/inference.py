@@ -55,6 +55,12 @@ def init_model(config: Union[str, Path, Config],
         nn.Module: The model in eval mode, with ``model.cfg`` (the config)
         and ``model.dataset_meta`` (``classes`` from the checkpoint's meta,
         else from the test dataset).
+
+    Raises:
+        ValueError: The config's test pipeline does not read media files
+            (features, face-image folders) or its model predicts other
+            targets (e.g. CMU-MOSEI sentiment): build such models with
+            ``MODELS.build(cfg.model)``.
     """
     if isinstance(config, Path):
         config = str(config)

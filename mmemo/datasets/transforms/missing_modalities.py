@@ -41,15 +41,14 @@ class MissingModalities(BaseTransform):
         """Add the modalities to ``missing_modalities``.
 
         Args:
-            results (dict): The result dict.
+            results (dict): The result dict (any stage of the pipeline).
 
         Returns:
-            dict: The result dict.
+            dict: It, with ``missing_modalities`` (a new list).
         """
         missing = list(results.get('missing_modalities', ()))
-        results['missing_modalities'] = missing + [
-            m for m in self.modalities if m not in missing
-        ]
+        missing += [m for m in self.modalities if m not in missing]
+        results['missing_modalities'] = missing
         return results
 
     def __repr__(self) -> str:
