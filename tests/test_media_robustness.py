@@ -205,6 +205,53 @@ def test_corrupt_video_packet_takes_the_nearest_frame(damaged,
         AVDecode(min_decoded_fraction=1.0)(results)
 
 
+def long_video(path: str, seconds: float = 12.0, fps: int = 25) -> str:
+    """An MPEG-4 AVI of ``seconds`` whose frames differ (a moving bar),
+    with a key frame every second."""
+    with av.open(path, 'w', format='avi') as out:
+        stream = out.add_stream('mpeg4', rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, 'yuv420p'
+        stream.codec_context.gop_size = fps
+        for i in range(int(seconds * fps)):
+            img = np.full((48, 64, 3), 40, np.uint8)
+            img[:, (i * 3) % 60:(i * 3) % 60 + 4] = 220
+            img[:8, :] = i % 250
+            frame = av.VideoFrame.from_ndarray(img, format='rgb24')
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_seeking_past_a_damaged_packet_gives_the_sequential_frames(
+        tmp_path, warnings_logged):
+    """A window 10 s or more into a video is sought to; when the decoder
+    reports damage on the way (frame 280's packet overwritten, 5 frames
+    after a key frame), the file is decoded from its start instead: the
+    same frames and the same counts as without seeking, for windows before,
+    across and after the damage."""
+    path = long_video(str(tmp_path / 'long.avi'))
+    assert corrupt_packet(path, 'video', where=280 / 300) == 280
+    reports = []
+    for inds in ([255, 260, 265], [276, 278, 280, 282, 284],
+                 [290, 295, 299]):
+        results = [
+            AVInit()(dict(
+                filename=path, start_index=0, frame_inds=np.array(inds)))
+            for _ in range(2)
+        ]
+        sequential = AVDecode(seek_after=None)(results[0])
+        sought = AVDecode()(results[1])  # seeks from 10 s on
+        for a, b in zip(sought['imgs'], sequential['imgs']):
+            assert np.array_equal(a, b), inds
+        assert sought['media_report'] == sequential['media_report']
+        reports.append(sequential['media_report'])
+    damage = [r['video_corrupt_packets'] + r['video_concealed_packets']
+              for r in reports]
+    assert damage == [0, 1, 1]
+    # the frames really differ from window to window (not all filled)
+    assert not np.array_equal(sought['imgs'][0], sought['imgs'][-1])
+
+
 MULTICHANNEL_SCRIPT = textwrap.dedent('''
     import json, sys
     from fractions import Fraction

@@ -158,7 +158,7 @@ class AVInferencer(BaseInferencer):
 
     def _init_pipeline(self, cfg: Config):
         """The test dataset's own pipeline (see :meth:`_test_dataset`)."""
-        return self._test_dataset(cfg).pipeline
+        return self.dataset.pipeline
 
     def _init_model(self, cfg: Config, weights: Optional[str],
                     device: Optional[str]) -> nn.Module:
@@ -209,9 +209,10 @@ class AVInferencer(BaseInferencer):
             :meth:`postprocess`).
         """
         from .. import inference
-        items = self._inputs_to_list(inputs)
         if isinstance(inputs, str) and osp.isdir(inputs):
             items = inference.media_files(inputs)
+        else:
+            items = self._inputs_to_list(inputs)
         predictions = []
         for item in self._progress(items):
             try:

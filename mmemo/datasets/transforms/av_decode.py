@@ -99,7 +99,7 @@ class AVDecode(BaseTransform):
                      frame_inds: np.ndarray) -> Optional[Dict]:
         pts = results.get('video_frame_pts')
         first = int(frame_inds.min())
-        if self.seek_after is None or not pts or first >= len(pts) or \
+        if self.seek_after is None or not pts or \
                 int(frame_inds.max()) >= len(pts) or \
                 first < self.seek_after * float(results['avg_fps']):
             return None
@@ -114,6 +114,11 @@ class AVDecode(BaseTransform):
             # decode from the start: the same frames, damage handled
             results['video_reader'] = open_container(results['filename'])
             return None
+        # the frames after the seek decoded without a word from FFmpeg
+        results.setdefault('media_report', {}).update(
+            video_corrupt_packets=0,
+            video_concealed_packets=0,
+            video_filled_frames=0)
         return decoded
 
     def transform(self, results: Dict) -> Dict:
