@@ -180,6 +180,15 @@ def test_insert_perturbation_places_and_skips():
     shift, _ = robustness.insert_perturbation(pipeline, 'offset', .1, 0)
     assert types(shift)[4:6] == ['ShiftAudio', 'SampleAlignedAudio']
     assert len(pipeline) == 8  # not modified in place
+    # the steps are found by the class they build, from any scope
+    mma = [
+        dict(type='mmaction.DecordInit'),
+        dict(type='mmaction.SampleFrames', clip_len=2),
+        dict(type='mmaction.DecordDecode'), pipeline[-1]
+    ]
+    blur, where = robustness.insert_perturbation(mma, 'blur', 2., 0)
+    assert types(blur)[2:4] == ['mmaction.DecordDecode', 'BlurFrames']
+    assert where == 'after DecordDecode'
     cached = [dict(type='LoadSubClipFeatures'), dict(type='PackAVInputs')]
     for family in ('noise', 'drop', 'blur', 'offset'):
         new, reason = robustness.insert_perturbation(cached, family, 1., 0)

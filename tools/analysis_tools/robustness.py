@@ -26,10 +26,15 @@ colon, e.g. ``noise:20,0``; by default all of them):
 
 Each condition builds MMEngine's runner from the config with the modified
 test pipeline and ``load_from=CHECKPOINT`` and runs its test loop, as
-``tools/test.py`` does. A condition whose place is missing from the test
-pipeline (e.g. cached features) is skipped with the reason logged and
-listed in the report. Writes ``robustness.md``, ``robustness.json`` and
-``robustness.png`` to ``--out-dir`` and prints the table.
+``tools/test.py`` does, so the clean row is ``tools/test.py``'s result;
+the per-file :class:`~mmemo.apis.AVInferencer` is not used (it reads media
+files one at a time, and refuses the feature-cache configs this report
+also covers). A condition's place is found by the class a pipeline step
+builds (any scope, subclasses included); a condition whose place is
+missing from the test pipeline (e.g. cached features) is skipped with the
+reason logged and listed in the report. Writes ``robustness.md``,
+``robustness.json`` and ``robustness.png`` to ``--out-dir`` and prints the
+table.
 """
 import argparse
 import copy
@@ -43,7 +48,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmemo  # noqa: F401  (compat shims, registries)
-from mmemo.registry import MODELS, RUNNERS
+from mmemo.registry import MODELS, RUNNERS, TRANSFORMS
 from mmemo.utils import strict_json
 from mmemo.utils.config import get_dataset_cfg
 
@@ -61,10 +66,33 @@ UNITS = dict(
     blur='sigma (px)',
     offset='audio shift (s)')
 
-DECODERS = ('AVDecode', 'PyAVDecode', 'DecordDecode', 'OpenCVDecode',
-            'RawFrameDecode', 'PIMSDecode', 'LoadFaceFrames')
-AUDIO_LOADERS = ('LoadAudio', )
-AUDIO_CUTTERS = ('SampleAlignedAudio', 'SubClipAudio')
+
+def _decoders() -> tuple:
+    """Transforms after which a pipeline holds decoded frames."""
+    from mmaction.datasets import transforms as mt
+
+    from mmemo.datasets.transforms import AVDecode, LoadFaceFrames
+    return (AVDecode, LoadFaceFrames, mt.PyAVDecode, mt.DecordDecode,
+            mt.OpenCVDecode, mt.RawFrameDecode, mt.PIMSDecode)
+
+
+def _audio_loaders() -> tuple:
+    from mmemo.datasets.transforms import LoadAudio
+    return (LoadAudio, )
+
+
+def _audio_cutters() -> tuple:
+    """Transforms that cut the audio window out of the waveform."""
+    from mmemo.datasets.transforms import SampleAlignedAudio, SubClipAudio
+    return (SampleAlignedAudio, SubClipAudio)
+
+
+def _perturbations() -> tuple:
+    from mmemo.datasets.transforms import (AddAudioNoise, BlurFrames,
+                                           DropFrames, ShiftAudio)
+    return (AddAudioNoise, DropFrames, BlurFrames, ShiftAudio)
+
+
 #: metric keys of the table, in order: (suffix, column title)
 MAIN_METRICS = (('war', 'WAR'), ('uar', 'UAR'), ('macro_f1', 'macro-F1'),
                 ('ccc_mean', 'CCC'), ('ccc_valence', 'CCC-V'), ('ccc_arousal',
@@ -124,8 +152,24 @@ def _type(step) -> str:
     return kind.split('.')[-1] if isinstance(kind, str) else ''
 
 
-def _find(pipeline: list, types: Sequence[str]) -> List[int]:
-    return [i for i, s in enumerate(pipeline) if _type(s) in types]
+def _class(step) -> Optional[type]:
+    """The transform class a pipeline step builds (from any scope)."""
+    kind = step.get('type') if isinstance(step, dict) else step
+    if isinstance(kind, str):
+        kind = TRANSFORMS.get(kind)
+    return kind if isinstance(kind, type) else None
+
+
+def _find(pipeline: list, classes: tuple) -> List[int]:
+    """The positions of the steps that build one of ``classes``."""
+    return [
+        i for i, s in enumerate(pipeline)
+        if _class(s) is not None and issubclass(_class(s), classes)
+    ]
+
+
+def _names(classes: tuple) -> str:
+    return '/'.join(c.__name__ for c in classes)
 
 
 def insert_perturbation(pipeline: list, family: str, value: float,
@@ -144,26 +188,26 @@ def insert_perturbation(pipeline: list, family: str, value: float,
     """
     pipeline = copy.deepcopy(list(pipeline))
     if family in ('drop', 'blur'):
-        where = _find(pipeline, DECODERS)
+        where = _find(pipeline, _decoders())
         if not where:
             return None, ('the test pipeline decodes no frames (no ' +
-                          '/'.join(DECODERS[:3]) + ', ...)')
+                          _names(_decoders()[:3]) + ', ...)')
         step = dict(type='DropFrames', ratio=value, seed=seed) \
             if family == 'drop' else dict(type='BlurFrames', sigma=value)
         at = where[-1] + 1
         pipeline.insert(at, step)
         return pipeline, f'after {_type(pipeline[at - 1])}'
-    if not _find(pipeline, AUDIO_LOADERS):
+    if not _find(pipeline, _audio_loaders()):
         return None, 'the test pipeline loads no waveform (no LoadAudio)'
-    cutters = _find(pipeline, AUDIO_CUTTERS)
+    cutters = _find(pipeline, _audio_cutters())
     if family == 'offset':
         if not cutters:
             return None, ('the test pipeline cuts no audio window (no ' +
-                          '/'.join(AUDIO_CUTTERS) + ')')
+                          _names(_audio_cutters()) + ')')
         pipeline.insert(cutters[0], dict(type='ShiftAudio', offset=value))
         return pipeline, f'before {_type(pipeline[cutters[0] + 1])}'
     # noise: on the waveform, after the window is cut, before the features
-    at = (cutters or _find(pipeline, AUDIO_LOADERS))[-1] + 1
+    at = (cutters or _find(pipeline, _audio_loaders()))[-1] + 1
     pipeline.insert(at, dict(type='AddAudioNoise', snr_db=value, seed=seed))
     return pipeline, f'after {_type(pipeline[at - 1])}'
 
@@ -358,8 +402,7 @@ def evaluate(args) -> Tuple[dict, str]:
 
 
 def _inserted(pipeline: list) -> int:
-    names = ('AddAudioNoise', 'DropFrames', 'BlurFrames', 'ShiftAudio')
-    return next(i for i, s in enumerate(pipeline) if _type(s) in names)
+    return _find(pipeline, _perturbations())[0]
 
 
 def _title(key: str) -> str:
