@@ -30,14 +30,9 @@ from mmengine.utils import ProgressBar
 
 from mmemo.datasets.transcripts import (EmptyTranscriptError, TranscriptError,
                                         TranscriptSegment, load_transcript)
+from mmemo.datasets.transforms.load_sequence_features import \
+    sequence_features_path
 from .feature_cache import _load_meta, _save_meta
-
-FEATURES_SUFFIX = '.npz'
-
-
-def sequence_features_path(out_dir: str, video_id: str) -> str:
-    """``<out_dir>/<video_id>.npz``."""
-    return osp.join(out_dir, video_id + FEATURES_SUFFIX)
 
 
 def save_sequence_features(path: str, features: np.ndarray,

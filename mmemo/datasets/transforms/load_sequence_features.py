@@ -10,6 +10,18 @@ from mmemo.registry import TRANSFORMS
 from ..affwild2_va_dataset import video_name_of
 from ..errors import BadSampleError
 
+#: the two layouts of a video's feature file: per frame, per segment
+PER_FRAME, PER_SEGMENT = '.npy', '.npz'
+
+
+def sequence_features_path(feature_dir: str,
+                           video_id: str,
+                           ext: str = PER_SEGMENT) -> str:
+    """``<feature_dir>/<video_id><ext>``: where a video's features are read
+    (:class:`LoadSequenceFeatures`) and written
+    (``tools/misc/extract_text_features.py``)."""
+    return osp.join(feature_dir, video_id + ext)
+
 
 @TRANSFORMS.register_module()
 class LoadSequenceFeatures(BaseTransform):
@@ -120,8 +132,9 @@ class LoadSequenceFeatures(BaseTransform):
         tried = []
         for name in dict.fromkeys((video_id, video_name_of(video_id))):
             found = [
-                p for p in (osp.join(self.feature_dir, name + ext)
-                            for ext in ('.npy', '.npz')) if osp.isfile(p)
+                p for p in (sequence_features_path(self.feature_dir, name, ext)
+                            for ext in (PER_FRAME, PER_SEGMENT))
+                if osp.isfile(p)
             ]
             if len(found) == 2:
                 raise BadSampleError(
