@@ -69,7 +69,7 @@ def cached(tmp_path_factory):
 
 
 def _scores(config: str):
-    """Predictions (and the packed video inputs) of a random-init model
+    """Predictions (and the packed inputs) of a random-init model
     (seed 0) on the config's test split."""
     init_default_scope('mmemo')
     cfg = Config.fromfile(config)
@@ -87,8 +87,11 @@ def _scores(config: str):
                    for k in sorted(o.pred_score)]) if isinstance(
                        o.pred_score, dict) else o.pred_score for o in out
     ]).numpy()
-    video = np.stack([s['inputs']['video'].numpy() for s in samples])
-    return scores, video
+    inputs = {
+        m: np.stack([s['inputs'][m].numpy() for s in samples])
+        for m in ('video', 'audio')
+    }
+    return scores, inputs
 
 
 def test_cache_predictions_equal_decoding(cached):
@@ -96,11 +99,13 @@ def test_cache_predictions_equal_decoding(cached):
     assert '18 samples, 0 cached by an earlier run, 18 to cache' in stdout
     assert '18 clips cached, 0 bad' in stdout
     assert 'MiB per 1,000 clips' in stdout
-    from_cache, cache_video = _scores(config)
-    from_decoding, decode_video = _scores(decode)
+    from_cache, cache_inputs = _scores(config)
+    from_decoding, decode_inputs = _scores(decode)
     assert from_cache.shape[0] == 6
-    # the same frames, bit for bit, and the same predictions
-    np.testing.assert_array_equal(cache_video, decode_video)
+    # the same frames and audio features, bit for bit, the same predictions
+    for modality in ('video', 'audio'):
+        np.testing.assert_array_equal(cache_inputs[modality],
+                                      decode_inputs[modality])
     np.testing.assert_allclose(from_cache, from_decoding, atol=1e-6, rtol=0)
 
 
@@ -240,8 +245,7 @@ def test_clipcache_configs_split_their_base(name):
         pipeline = cfg[f'{split}_dataloader'].dataset.pipeline
         assert len(pipeline) == 1 and pipeline[0].type == 'ClipCachePipeline'
         assert pipeline[0].cache_dir == f'data/clip_cache/{name}'
-        cached, rest = split_pipeline(pipeline[0].pipeline,
-                                      'SampleAlignedAudio')
+        cached, rest = split_pipeline(pipeline[0].pipeline, pipeline[0].until)
         own = base[f'{split}_dataloader'].dataset.pipeline
         assert rest == own[len(cached):]
         prints.add(steps_fingerprint(cached))

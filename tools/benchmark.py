@@ -46,6 +46,13 @@ config's) with the same batch size; the decode path is timed over
 ``--max-windows`` windows (the whole epoch when 0) and extrapolated to the
 epoch, the cache path over a whole epoch. The cache is filled first when it
 is incomplete (a one-off cost, printed separately).
+
+``clip-cache`` (P5): end-to-end training from the decoded-clip cache
+(``configs/avtca_synth_clipcache.py``) versus decoding
+(``configs/avtca_synth.py``) on a generated synthetic set: one epoch of
+data loading alone and one training epoch (the same model and batch), each
+path timed in the same run, interleaved; prints the cache's disk size per
+1,000 clips (see docs/en/user_guides/clip_cache.md).
 """
 import argparse
 import copy
@@ -170,10 +177,35 @@ def parse_args(argv=None):
         '--runs', type=int, default=5, help='timed clips (each new)')
     _common(lat)
 
+    clips = sub.add_parser(
+        'clip-cache', help='(P5) epoch from the clip cache vs decoding')
+    clips.add_argument(
+        'decode_config', nargs='?', default='configs/avtca_synth.py')
+    clips.add_argument(
+        'cached_config',
+        nargs='?',
+        default='configs/avtca_synth_clipcache.py')
+    clips.add_argument(
+        '--num-actors',
+        type=int,
+        default=5,
+        help='actors of the generated set (the last one is held out)')
+    clips.add_argument(
+        '--reps', type=int, default=2, help='clips per actor and class')
+    clips.add_argument(
+        '--num-workers', type=int, default=2, help='dataloader workers')
+    clips.add_argument(
+        '--repeats', type=int, default=2, help='timed epochs per path')
+    clips.add_argument(
+        '--until',
+        help="override the cached config's last cached step (e.g. "
+        'SampleAlignedAudio: keep the waveform, audio features per epoch)')
+    _common(clips)
+
     every = sub.add_parser(
         'all',
         help='everything, one table',
-        description='Run P1-P4, each in a child process, and print one '
+        description='Run P1-P5, each in a child process, and print one '
         'table. Torch threads: 1 for P1 (FFmpeg decodes on one), --threads '
         '(default 1) for the others.')
     every.add_argument(
@@ -182,7 +214,8 @@ def parse_args(argv=None):
     every.add_argument(
         '--only',
         nargs='+',
-        choices=('pipeline', 'train-step', 'latency', 'va-cache'),
+        choices=('pipeline', 'train-step', 'latency', 'va-cache',
+                 'clip-cache'),
         help='run only these benchmarks')
     _common(every)
     from mmemo.utils.cli import add_debug_argument
@@ -709,6 +742,139 @@ def va_cache(args) -> List[Dict]:
     ])
 
 
+# ------------------------------------------------------------------- P5
+def _epoch(loader, model=None, optim=None) -> tuple:
+    """One pass over ``loader``, training ``model`` on each batch when
+    given; returns (seconds, clips)."""
+    clips, start = 0, time.perf_counter()
+    for batch in loader:
+        if model is not None:
+            model.train_step(batch, optim)
+        clips += len(batch['data_samples'])
+    return time.perf_counter() - start, clips
+
+
+def clip_cache_bench(args) -> List[Dict]:
+    setup(args)
+    import importlib.util
+
+    import torch
+    from mmengine.optim import build_optim_wrapper
+
+    from mmemo.datasets.synthetic import generate_categorical
+    from mmemo.registry import MODELS
+    root = osp.join(args.work_dir, 'synthetic_clipcache')
+    generate_categorical(
+        root,
+        seed=0,
+        nproc=2,
+        progress=False,
+        num_actors=args.num_actors,
+        reps_per_class=args.reps)
+    configs = [_config(args.decode_config), _config(args.cached_config)]
+    step = configs[1].train_dataloader.dataset.pipeline[0]
+    step['until'] = args.until or step['until']
+    cache_dir = osp.join(args.work_dir, 'clip_cache',
+                         osp.splitext(osp.basename(args.cached_config))[0],
+                         step['until'])
+    for cfg in configs:
+        dataset = cfg.train_dataloader.dataset
+        dataset.update(
+            data_root=root,
+            generate=False,
+            folds=[[args.num_actors]],
+            fold=1,
+            val_subjects=[])
+        if dataset.pipeline[0]['type'] == 'ClipCachePipeline':
+            dataset.pipeline[0]['cache_dir'] = cache_dir
+        # the configs' persistent workers: an epoch after the first
+        cfg.train_dataloader.update(
+            num_workers=args.num_workers,
+            persistent_workers=args.num_workers > 0)
+    spec = importlib.util.spec_from_file_location(
+        'cache_clips', osp.join(REPO, 'tools', 'data', 'cache_clips.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    start = time.perf_counter()
+    for folder, (cached, infos) in tool.plan(configs[1], ['train']).items():
+        summary = tool.fill_cache(
+            folder,
+            cached,
+            list(infos.values()),
+            workers=args.num_workers,
+            progress=False)
+    fill_s = time.perf_counter() - start
+    from mmengine.runner import Runner
+    loaders = [
+        Runner.build_dataloader(cfg.train_dataloader, seed=0)
+        for cfg in configs
+    ]
+    for loader in loaders:
+        _epoch(loader)  # warm-up: workers start, the cache index is read
+    torch.manual_seed(0)
+    model = MODELS.build(configs[0].model)
+    model.init_weights()
+    model.to(args.device).train()
+    optim = build_optim_wrapper(model, configs[0].optim_wrapper)
+    # timed interleaved: decode, cache, decode, cache, ...
+    data = [[], []]
+    train = [[], []]
+    for _ in range(max(1, args.repeats)):
+        for path, loader in enumerate(loaders):
+            data[path].append(_epoch(loader))
+    for _ in range(max(1, args.repeats)):
+        for path, loader in enumerate(loaders):
+            _sync(args.device)
+            train[path].append(_epoch(loader, model, optim))
+            _sync(args.device)
+    clips = data[0][0][1]
+    assert all(n == clips for runs in data + train for _, n in runs)
+    decode_data, cache_data, decode_train, cache_train = (
+        statistics.median(s for s, _ in runs) for runs in data + train)
+    mb = summary['mb_per_1000_clips']
+    print(f'\nclip-cache: {clips} training clips per epoch, batch '
+          f'{loaders[0].batch_size}, {args.num_workers} persistent workers, '
+          f'{torch.get_num_threads()} torch threads, device {args.device}; '
+          f'cached up to {step["until"]}')
+    print(f'  cache fill (one-off): {fill_s:.1f} s, {mb} MiB per 1,000 '
+          'clips on disk')
+    print(f'  data loading: decoding {decode_data:.2f} s/epoch, from cache '
+          f'{cache_data:.3f} s/epoch -> {decode_data / cache_data:.1f}x')
+    print(f'  training:     decoding {decode_train:.2f} s/epoch, from cache '
+          f'{cache_train:.2f} s/epoch -> {decode_train / cache_train:.1f}x')
+    common = dict(
+        decode_config=args.decode_config,
+        cached_config=args.cached_config,
+        epoch_clips=clips,
+        batch_size=loaders[0].batch_size,
+        workers=args.num_workers,
+        epochs_timed=max(1, args.repeats),
+        cached_until=step['until'],
+        cache_fill_s=round(fill_s, 1),
+        mb_per_1000_clips=mb,
+        ratio_is='decoding epoch / clip-cache epoch (speed-up)',
+        device=args.device,
+        torch_threads=torch.get_num_threads())
+    return finish(args, [
+        row('P5 clip-cache epoch, data loading',
+            round(cache_data, 3),
+            's/epoch',
+            reference=round(decode_data, 3),
+            ratio=round(decode_data / cache_data, 1),
+            goal='>= 10x',
+            met=decode_data / cache_data >= 10,
+            **common),
+        row('P5 clip-cache epoch, training',
+            round(cache_train, 3),
+            's/epoch',
+            reference=round(decode_train, 3),
+            ratio=round(decode_train / cache_train, 1),
+            goal='>= 10x',
+            met=decode_train / cache_train >= 10,
+            **common)
+    ])
+
+
 # ------------------------------------------------------------------ table
 def _fmt(value, digits: int = 4) -> str:
     if value is None:
@@ -827,7 +993,8 @@ def run_all(args) -> List[Dict]:
         os.pathsep + env['PYTHONPATH'] if env.get('PYTHONPATH') else '')
     env.setdefault('OMP_NUM_THREADS', str(threads))
     dev = ['--device', args.device]
-    only = set(args.only or ('pipeline', 'train-step', 'latency', 'va-cache'))
+    only = set(args.only or ('pipeline', 'train-step', 'latency', 'va-cache',
+                             'clip-cache'))
     va_root = osp.join(work_dir, 'synthetic_va')
     features = osp.join(va_root, 'features', 'concat_synth_va')
     va_data = ['--data-root', va_root, '--size', 'tiny']
@@ -859,7 +1026,11 @@ def run_all(args) -> List[Dict]:
             'latency', '--runs', '1' if quick else '4', '--threads',
             str(threads)
         ] + dev, work_dir, env)
-    order = ('P1', 'P2', 'P3', 'P4')
+    if 'clip-cache' in only:
+        rows += _child(['clip-cache', '--threads', str(threads)] +
+                       (['--num-actors', '3', '--reps', '1'] if quick else [])
+                       + dev, work_dir, env)
+    order = ('P1', 'P2', 'P3', 'P4', 'P5')
     rows.sort(key=lambda r: order.index(r['benchmark'][:2]))
     report = dict(
         machine=_machine(threads), device=args.device, quick=quick, rows=rows)
@@ -889,6 +1060,7 @@ def main(argv=None):
     args = parse_args(argv)
     bench = dict(
         va_cache=va_cache,
+        clip_cache=clip_cache_bench,
         pipeline=pipeline_bench,
         train_step=train_step_bench,
         latency=latency_bench,
