@@ -7,22 +7,46 @@ import json
 import os
 import os.path as osp
 import shutil
+import signal
 
 import numpy as np
 import pytest
 import torch
 from helpers import REPO, python_tool
+from mmcv.transforms import BaseTransform
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 from mmemo.datasets import BadSampleError, ClipCache
 from mmemo.datasets.clip_cache import split_pipeline
-from mmemo.registry import DATASETS, MODELS
+from mmemo.registry import DATASETS, MODELS, TRANSFORMS
 
 CONFIG = osp.join(REPO, 'configs', 'avtca_synth_clipcache.py')
 DECODE_CONFIG = osp.join(REPO, 'configs', 'avtca_synth.py')
+TESTS = osp.dirname(osp.abspath(__file__))
 SPLIT = dict(generate=False, folds=[[3]], fold=1, val_subjects=[2])
+
+
+@TRANSFORMS.register_module(force=True)
+class KillOnceAt(BaseTransform):
+    """``kill -9`` its own process at its ``at``-th sample, once (the
+    ``marker`` file remembers): an interrupted ``cache_clips.py`` run.
+
+    Args:
+        at (int): 1-based sample count.
+        marker (str): Created before the kill.
+    """
+
+    def __init__(self, at: int, marker: str) -> None:
+        self.at, self.marker, self.seen = at, marker, 0
+
+    def transform(self, results: dict) -> dict:
+        self.seen += 1
+        if self.seen == self.at and not osp.exists(self.marker):
+            open(self.marker, 'w').close()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return results
 
 
 def _tool():
@@ -141,6 +165,40 @@ def test_interrupted_cache_resumes(cached, tmp_path):
         for name in a:
             if isinstance(a[name], (np.ndarray, list)):
                 np.testing.assert_array_equal(a[name], b[name])
+
+
+def test_killed_cache_run_resumes(cached, tmp_path):
+    """``kill -9`` at the 6th of 6 samples, shards of 4: the rerun keeps the
+    first shard and caches the last 2, equal to the uninterrupted cache."""
+    tmp, root, config, decode, _ = cached
+    cfg = Config.fromfile(config)
+    out = str(tmp_path / 'cache')
+    kill = dict(type='KillOnceAt', at=6, marker=str(tmp_path / 'killed'))
+    cfg.test_dataloader.dataset.pipeline[0].pipeline.insert(0, kill)
+    cfg.test_dataloader.dataset.pipeline[0].cache_dir = out
+    cfg.custom_imports = dict(imports=['test_clip_cache'])
+    path = str(tmp_path / 'killed.py')
+    cfg.dump(path)
+    args = [
+        path, '--split', 'test', '--workers', '0', '--shard-size', '4',
+        '--no-progress'
+    ]
+    env = dict(PYTHONPATH=REPO + os.pathsep + TESTS)
+    proc = python_tool('data/cache_clips.py', *args, check=False, **env)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout[-2000:]
+    assert sorted(os.listdir(out)) == [
+        'cache.json', 'shard_00000.json', 'shard_00000.npy'
+    ]
+    log = python_tool('data/cache_clips.py', *args, **env).stdout
+    assert '6 samples, 4 cached by an earlier run, 2 to cache' in log
+    assert '6 clips cached, 0 bad' in log
+    init_default_scope('mmemo')
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    reference = DATASETS.build(Config.fromfile(config).test_dataloader.dataset)
+    for i in range(len(dataset)):
+        a, b = dataset[i]['inputs'], reference[i]['inputs']
+        for modality in ('video', 'audio'):
+            assert torch.equal(a[modality], b[modality])
 
 
 def test_changed_setting_or_file_is_refused(cached, tmp_path):
