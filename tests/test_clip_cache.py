@@ -12,7 +12,7 @@ import signal
 import numpy as np
 import pytest
 import torch
-from helpers import REPO, python_tool
+from helpers import REPO, python_tool, read_test_metrics
 from mmcv.transforms import BaseTransform
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
@@ -276,7 +276,21 @@ def test_clipcache_config_trains_an_epoch(cached):
     tmp, root, config, decode, _ = cached
     work_dir = str(tmp / 'train')
     python_tool('train.py', config, '--work-dir', work_dir, cwd=str(tmp))
-    assert osp.exists(osp.join(work_dir, 'epoch_1.pth'))
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    assert osp.exists(checkpoint)
+    # its checkpoint tested from the cache and by decoding: the same metrics
+    metrics = []
+    for name, cfg in (('cache', config), ('decode', decode)):
+        test_dir = str(tmp / f'test_{name}')
+        python_tool('test.py', cfg, checkpoint, '--work-dir', test_dir,
+                    cwd=str(tmp))
+        metrics.append({
+            k: v
+            for k, v in read_test_metrics(test_dir).items()
+            if k not in ('time', 'data_time')
+        })
+    assert 'emo/war' in metrics[0]
+    assert metrics[0] == metrics[1]
     # the random augmentations still run per epoch, on the cached frames
     init_default_scope('mmemo')
     cfg = Config.fromfile(config)
