@@ -14,13 +14,19 @@ BENCHMARKS = ('P1 pipeline / FFmpeg decode (detector on every clip)',
               'P2 train step AVT-CA', 'P2 train step CFN-SR',
               'P2 train step JCA', 'P2 train step JMT', 'P2 train step MAVEN',
               'P3 inference latency, 3-s clip',
-              'P4 epoch from cache vs decoding')
+              'P4 epoch from cache vs decoding',
+              'P5 clip-cache epoch, data loading, in process',
+              'P5 clip-cache epoch, data loading, 2 workers',
+              'P5 clip-cache epoch, training, 2 workers')
 # benchmarks with a reference measured in the same run, and their goals
 RATIOS = {
     'P1 pipeline / FFmpeg decode (detector on every clip)': '<= 1.25',
     'P1 pipeline / FFmpeg decode (detections cached)': '<= 1.25',
     'P3 inference latency, 3-s clip': '< 1 s',
     'P4 epoch from cache vs decoding': '>= 20x',
+    'P5 clip-cache epoch, data loading, in process': '>= 10x',
+    'P5 clip-cache epoch, data loading, 2 workers': '>= 10x',
+    'P5 clip-cache epoch, training, 2 workers': '>= 10x',
 }
 NUMBER = r'[\d.e+-]+'
 

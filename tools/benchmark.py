@@ -46,6 +46,13 @@ config's) with the same batch size; the decode path is timed over
 ``--max-windows`` windows (the whole epoch when 0) and extrapolated to the
 epoch, the cache path over a whole epoch. The cache is filled first when it
 is incomplete (a one-off cost, printed separately).
+
+``clip-cache`` (P5): end-to-end training from the decoded-clip cache
+(``configs/avtca_synth_clipcache.py``) versus decoding
+(``configs/avtca_synth.py``) on a generated synthetic set: one epoch of
+data loading alone and one training epoch (the same model and batch), each
+path timed in the same run, interleaved; prints the cache's disk size per
+1,000 clips (see docs/en/user_guides/clip_cache.md).
 """
 import argparse
 import copy
@@ -170,10 +177,45 @@ def parse_args(argv=None):
         '--runs', type=int, default=5, help='timed clips (each new)')
     _common(lat)
 
+    clips = sub.add_parser(
+        'clip-cache', help='(P5) epoch from the clip cache vs decoding')
+    clips.add_argument(
+        'decode_config', nargs='?', default='configs/avtca_synth.py')
+    clips.add_argument(
+        'cached_config', nargs='?', default='configs/avtca_synth_clipcache.py')
+    clips.add_argument(
+        '--media',
+        choices=('synthetic', 'grid'),
+        default='synthetic',
+        help='a generated synthetic set, or the GRID talking-face clips '
+        "transcoded to RAVDESS' mp4 + wav (for the FaceCrop configs)")
+    clips.add_argument(
+        '--clips', type=int, default=16, help='GRID clips (--media grid)')
+    clips.add_argument(
+        '--num-actors',
+        type=int,
+        default=5,
+        help='actors of the generated set (the last one is held out)')
+    clips.add_argument(
+        '--reps', type=int, default=2, help='clips per actor and class')
+    clips.add_argument(
+        '--num-workers', type=int, default=2, help='dataloader workers')
+    clips.add_argument(
+        '--repeats', type=int, default=2, help='timed epochs per path')
+    clips.add_argument(
+        '--no-train',
+        action='store_true',
+        help='time data loading only (no training epochs)')
+    clips.add_argument(
+        '--until',
+        help="override the cached config's last cached step (e.g. "
+        'SampleAlignedAudio: keep the waveform, audio features per epoch)')
+    _common(clips)
+
     every = sub.add_parser(
         'all',
         help='everything, one table',
-        description='Run P1-P4, each in a child process, and print one '
+        description='Run P1-P5, each in a child process, and print one '
         'table. Torch threads: 1 for P1 (FFmpeg decodes on one), --threads '
         '(default 1) for the others.')
     every.add_argument(
@@ -182,7 +224,8 @@ def parse_args(argv=None):
     every.add_argument(
         '--only',
         nargs='+',
-        choices=('pipeline', 'train-step', 'latency', 'va-cache'),
+        choices=('pipeline', 'train-step', 'latency', 'va-cache',
+                 'clip-cache'),
         help='run only these benchmarks')
     _common(every)
     from mmemo.utils.cli import add_debug_argument
@@ -709,6 +752,166 @@ def va_cache(args) -> List[Dict]:
     ])
 
 
+# ------------------------------------------------------------------- P5
+def _epoch(loader, model=None, optim=None) -> tuple:
+    """One pass over ``loader``, training ``model`` on each batch when
+    given; returns (seconds, clips)."""
+    clips, start = 0, time.perf_counter()
+    for batch in loader:
+        if model is not None:
+            model.train_step(batch, optim)
+        clips += len(batch['data_samples'])
+    return time.perf_counter() - start, clips
+
+
+def clip_cache_bench(args) -> List[Dict]:
+    setup(args)
+    import importlib.util
+
+    import torch
+    from mmengine.optim import build_optim_wrapper
+
+    from mmemo.datasets.synthetic import generate_categorical
+    from mmemo.registry import MODELS
+    configs = [_config(args.decode_config), _config(args.cached_config)]
+    step = configs[1].train_dataloader.dataset.pipeline[0]
+    step['until'] = args.until or step['until']
+    cache_dir = osp.join(args.work_dir, 'clip_cache',
+                         osp.splitext(osp.basename(args.cached_config))[0],
+                         step['until'])
+    if args.media == 'grid':
+        # the GRID clips listed in an annotation file, detections cached
+        # (FaceCrop's cache_dir, as the configs set it: epochs 2+)
+        media = grid_media(args.work_dir, args.clips)
+        ann_file = osp.join(args.work_dir, 'grid_clipcache.csv')
+        num_classes = configs[0].model.fusion_head.num_classes
+        with open(ann_file, 'w') as f:
+            f.write('video,audio,label,subject\n')
+            for i, (video, audio) in enumerate(media):
+                f.write(f'{video},{audio},{i % num_classes},1\n')
+        dataset = dict(type='AVEmotionDataset', ann_file=ann_file)
+    else:
+        root = osp.join(args.work_dir, 'synthetic_clipcache')
+        generate_categorical(
+            root,
+            seed=0,
+            nproc=2,
+            progress=False,
+            num_actors=args.num_actors,
+            reps_per_class=args.reps)
+        dataset = dict(
+            type='SyntheticAVDataset',
+            data_root=root,
+            split='train',
+            generate=False,
+            folds=[[args.num_actors]],
+            fold=1,
+            val_subjects=[])
+    face_cache = osp.join(args.work_dir, 'face_cache')
+    for cfg in configs:
+        pipeline = cfg.train_dataloader.dataset.pipeline
+        if pipeline[0]['type'] == 'ClipCachePipeline':
+            pipeline[0]['cache_dir'] = cache_dir
+            pipeline = pipeline[0]['pipeline']
+        for t in pipeline:
+            if t['type'] == 'FaceCrop':
+                t['cache_dir'] = face_cache
+        cfg.train_dataloader.dataset = dict(
+            dataset, pipeline=cfg.train_dataloader.dataset.pipeline)
+    spec = importlib.util.spec_from_file_location(
+        'cache_clips', osp.join(REPO, 'tools', 'data', 'cache_clips.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    start = time.perf_counter()
+    for folder, (cached, infos) in tool.plan(configs[1], ['train']).items():
+        summary = tool.fill_cache(
+            folder,
+            cached,
+            list(infos.values()),
+            workers=args.num_workers,
+            progress=False)
+    fill_s = time.perf_counter() - start
+    from mmengine.runner import Runner
+
+    def build(workers: int) -> list:
+        """The two paths' loaders, warmed up (workers started, the cache
+        index read, detections cached)."""
+        loaders = []
+        for cfg in configs:
+            loader = copy.deepcopy(cfg.train_dataloader)
+            loader.update(num_workers=workers, persistent_workers=workers > 0)
+            loaders.append(Runner.build_dataloader(loader, seed=0))
+            _epoch(loaders[-1])
+        return loaders
+
+    # data loading in process (each path's CPU cost per clip, which sets
+    # how many workers a GPU needs) and with --num-workers persistent
+    # workers; then training epochs with those workers. Each timed
+    # interleaved: decode, cache, decode, cache, ...
+    ways = [('in process', 0)] + ([
+        (f'{args.num_workers} workers', args.num_workers)
+    ] if args.num_workers > 0 else [])
+    torch.manual_seed(0)
+    model = MODELS.build(configs[0].model)
+    model.init_weights()
+    model.to(args.device).train()
+    optim = build_optim_wrapper(model, configs[0].optim_wrapper)
+    timed = []  # (name, workers, [decode runs], [cache runs])
+    for way, workers in ways:
+        loaders = build(workers)
+        runs = [[], []]
+        for _ in range(max(1, args.repeats)):
+            for path, loader in enumerate(loaders):
+                runs[path].append(_epoch(loader))
+        timed.append((f'data loading, {way}', workers, *runs))
+    if not args.no_train:
+        runs = [[], []]
+        for _ in range(max(1, args.repeats)):
+            for path, loader in enumerate(loaders):
+                _sync(args.device)
+                runs[path].append(_epoch(loader, model, optim))
+                _sync(args.device)
+        timed.append((f'training, {ways[-1][0]}', ways[-1][1], *runs))
+    clips = timed[0][2][0][1]
+    assert all(n == clips for t in timed for runs in t[2:] for _, n in runs)
+    mb = summary['mb_per_1000_clips']
+    print(f'\nclip-cache: {clips} training clips per epoch, batch '
+          f'{loaders[0].batch_size}, {torch.get_num_threads()} torch '
+          f'threads, device {args.device}; cached up to {step["until"]}')
+    print(f'  cache fill (one-off): {fill_s:.1f} s, {mb} MiB per 1,000 '
+          'clips on disk')
+    name = 'P5 clip-cache epoch' + (', face crops (GRID)'
+                                    if args.media == 'grid' else '')
+    rows = []
+    for what, workers, decode_runs, cache_runs in timed:
+        decode_s = statistics.median(s for s, _ in decode_runs)
+        cache_s = statistics.median(s for s, _ in cache_runs)
+        print(f'  {what}: decoding {decode_s:.3f} s/epoch, from cache '
+              f'{cache_s:.3f} s/epoch -> {decode_s / cache_s:.1f}x')
+        rows.append(
+            row(f'{name}, {what}',
+                round(cache_s, 3),
+                's/epoch',
+                reference=round(decode_s, 3),
+                ratio=round(decode_s / cache_s, 1),
+                goal='>= 10x',
+                met=decode_s / cache_s >= 10,
+                decode_config=args.decode_config,
+                cached_config=args.cached_config,
+                media=args.media,
+                epoch_clips=clips,
+                batch_size=loaders[0].batch_size,
+                workers=workers,
+                epochs_timed=len(cache_runs),
+                cached_until=step['until'],
+                cache_fill_s=round(fill_s, 1),
+                mb_per_1000_clips=mb,
+                ratio_is='decoding epoch / clip-cache epoch (speed-up)',
+                device=args.device,
+                torch_threads=torch.get_num_threads()))
+    return finish(args, rows)
+
+
 # ------------------------------------------------------------------ table
 def _fmt(value, digits: int = 4) -> str:
     if value is None:
@@ -827,7 +1030,9 @@ def run_all(args) -> List[Dict]:
         os.pathsep + env['PYTHONPATH'] if env.get('PYTHONPATH') else '')
     env.setdefault('OMP_NUM_THREADS', str(threads))
     dev = ['--device', args.device]
-    only = set(args.only or ('pipeline', 'train-step', 'latency', 'va-cache'))
+    only = set(
+        args.only
+        or ('pipeline', 'train-step', 'latency', 'va-cache', 'clip-cache'))
     va_root = osp.join(work_dir, 'synthetic_va')
     features = osp.join(va_root, 'features', 'concat_synth_va')
     va_data = ['--data-root', va_root, '--size', 'tiny']
@@ -859,7 +1064,13 @@ def run_all(args) -> List[Dict]:
             'latency', '--runs', '1' if quick else '4', '--threads',
             str(threads)
         ] + dev, work_dir, env)
-    order = ('P1', 'P2', 'P3', 'P4')
+    if 'clip-cache' in only:
+        rows += _child(
+            ['clip-cache', '--threads',
+             str(threads)] +
+            (['--num-actors', '3', '--reps', '1'] if quick else []) + dev,
+            work_dir, env)
+    order = ('P1', 'P2', 'P3', 'P4', 'P5')
     rows.sort(key=lambda r: order.index(r['benchmark'][:2]))
     report = dict(
         machine=_machine(threads), device=args.device, quick=quick, rows=rows)
@@ -889,6 +1100,7 @@ def main(argv=None):
     args = parse_args(argv)
     bench = dict(
         va_cache=va_cache,
+        clip_cache=clip_cache_bench,
         pipeline=pipeline_bench,
         train_step=train_step_bench,
         latency=latency_bench,

@@ -1,6 +1,7 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 from .affwild2_va_dataset import AffWild2VADataset
 from .av_emotion_dataset import AVEmotionDataset
+from .clip_cache import ClipCache
 from .crema_d_dataset import CremaDDataset
 from .errors import BadSampleError
 from .mosei_csd_dataset import MoseiCsdDataset
@@ -16,7 +17,7 @@ from .transforms import *  # noqa: F401,F403
 from .va_sequence_dataset import VASequenceDataset
 
 __all__ = [
-    'AVEmotionDataset', 'AffWild2VADataset', 'BadSampleError',
+    'AVEmotionDataset', 'AffWild2VADataset', 'BadSampleError', 'ClipCache',
     'BaseMoseiDataset', 'CremaDDataset', 'MoseiCsdDataset',
     'MoseiPickleDataset', 'MoseiRawDataset', 'RavdessDataset', 'RecolaDataset',
     'SeededSampler', 'SyntheticAVDataset', 'SyntheticVADataset',

@@ -4,6 +4,7 @@ from .av_clip_window import AVClipWindow
 from .av_decode import AVDecode
 from .av_init import AVInit
 from .blur_frames import BlurFrames
+from .clip_cache_pipeline import ClipCachePipeline
 from .crop_person_side import CropPersonSide
 from .drop_frames import DropFrames
 from .face_crop import FaceCrop
@@ -27,9 +28,10 @@ from .sub_clip_audio import SubClipAudio
 
 __all__ = [
     'AddAudioNoise', 'AVClipWindow', 'AVDecode', 'AVInit', 'BlurFrames',
-    'CropPersonSide', 'DropFrames', 'FaceCrop', 'KaldiFbank', 'LoadAudio',
-    'LoadFaceFrames', 'LoadSequenceFeatures', 'LoadSubClipFeatures',
-    'LogMelSpectrogram', 'MFCC', 'MissingModalities', 'NormalizeAudio',
-    'PackAVInputs', 'PerFrame', 'RandomRotation', 'SampleAlignedAudio',
-    'SampleSubClips', 'ShiftAudio', 'SpecAugment', 'SubClipAudio'
+    'ClipCachePipeline', 'CropPersonSide', 'DropFrames', 'FaceCrop',
+    'KaldiFbank', 'LoadAudio', 'LoadFaceFrames', 'LoadSequenceFeatures',
+    'LoadSubClipFeatures', 'LogMelSpectrogram', 'MFCC', 'MissingModalities',
+    'NormalizeAudio', 'PackAVInputs', 'PerFrame', 'RandomRotation',
+    'SampleAlignedAudio', 'SampleSubClips', 'ShiftAudio', 'SpecAugment',
+    'SubClipAudio'
 ]

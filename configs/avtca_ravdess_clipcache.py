@@ -1,0 +1,29 @@
+# configs/avtca_ravdess.py trained from a decoded-clip cache (see
+# docs/en/user_guides/clip_cache.md): fill the cache once, then train,
+#   python tools/data/cache_clips.py configs/avtca_ravdess_clipcache.py
+#   python tools/train.py configs/avtca_ravdess_clipcache.py
+# The cache holds each clip's output of the pipeline up to MFCC (its 15 face
+# crops (FaceCrop, 224x224) as uint8, the MFCCs of the aligned 3.6 s of audio
+# as float32); the flip and the rotation run every epoch. Its frame sampler is
+# already deterministic (test_mode): the cache keeps every setting of the
+# decoding config. tools/data/cache_clips.py refills only what changed (new or
+# modified files); until='SampleAlignedAudio' would keep the waveform instead,
+# for waveform augmentations, at the cost of the audio features per epoch.
+_base_ = ['./avtca_ravdess.py']
+
+clip_cache = dict(
+    type='ClipCachePipeline',
+    cache_dir='data/clip_cache/avtca_ravdess',
+    until='MFCC')
+train_dataloader = dict(
+    dataset=dict(pipeline=[
+        dict(clip_cache, pipeline={{_base_.train_dataloader.dataset.pipeline}})
+    ]))
+val_dataloader = dict(
+    dataset=dict(pipeline=[
+        dict(clip_cache, pipeline={{_base_.val_dataloader.dataset.pipeline}})
+    ]))
+test_dataloader = dict(
+    dataset=dict(pipeline=[
+        dict(clip_cache, pipeline={{_base_.test_dataloader.dataset.pipeline}})
+    ]))
