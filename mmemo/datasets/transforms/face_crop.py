@@ -85,7 +85,8 @@ class FaceCrop(BaseTransform):
     frame, before ``margin``, squaring and clipping: the smoothed centre
     and the clip's median face size; absent for fallback clips),
     ``face_detected`` (bool ``[T]``: the detector found a face in that
-    frame; False for frames not detected), ``face_searched`` (bool
+    frame, or, with ``key_frames``, the frame was skipped: skipped frames
+    always lie between two frames with a face), ``face_searched`` (bool
     ``[T]``: the frame's detections were used, freshly detected or from
     the cache; all True without ``key_frames``), ``faces_found`` /
     ``face_frames`` in ``media_report`` (frames with a face / frames),
@@ -379,8 +380,11 @@ class FaceCrop(BaseTransform):
             idx: self._pick(boxes)
             for idx, boxes in detections.items() if len(boxes)
         }
-        detected = np.array([i in picked for i in frame_inds.tolist()])
         searched = np.array([i in detections for i in frame_inds.tolist()])
+        # a frame skipped between key frames lies between two frames with a
+        # face (gaps next to a frame without one are bisected to the end)
+        detected = np.array([i in picked for i in frame_inds.tolist()
+                             ]) | ~searched
         self.num_clips += 1
         tracks = None
         if detected.any():
