@@ -178,6 +178,10 @@ def parse_args(argv=None):
         '--refine-iou',
         type=float,
         help="override FaceCrop's refine_iou (negative: None)")
+    agree.add_argument(
+        '--min-face-size',
+        type=int,
+        help="override the min_face_size of FaceCrop's (MTCNN) detector")
     _common(agree)
 
     step = sub.add_parser('train-step', help='(P2) one training step')
@@ -494,6 +498,12 @@ def face_agreement_bench(args) -> List[Dict]:
     if args.refine_iou is not None:
         setting['refine_iou'] = None if args.refine_iou < 0 else \
             args.refine_iou
+    if args.min_face_size is not None:
+        detector = dict(setting.get('detector', REFERENCE_DETECTOR))
+        if detector.get('type') != 'MTCNNFaceDetector':
+            raise SystemExit('--min-face-size: the FaceCrop detector of '
+                             f'{args.config} is not MTCNN: {detector}')
+        setting['detector'] = dict(detector, min_face_size=args.min_face_size)
     clip_len = by_name.get('UniformSample', {}).get('clip_len', 15)
     face_crop = FaceCrop(**setting)
     reference = FaceCrop(
@@ -508,6 +518,13 @@ def face_agreement_bench(args) -> List[Dict]:
     for name, videos in sets:
         start = time.perf_counter()
         res = face_track_agreement(face_crop, reference, videos, clip_len)
+        print(f'{name}: {res["videos"]} videos, {res["frames"]} frames, '
+              f'{res["scored"]} scored ({res["unscored"]} without a face '
+              f'for the reference), {res["agree"]} with IoU >= '
+              f'{IOU_THRESHOLD} ({res["fraction"]:.4f}), min IoU '
+              f'{res["min_iou"]:.3f}, median {res["median_iou"]:.3f}; '
+              f'detector on {res["searched_per_frame"]:.1%} of the frames '
+              f'(clips of {clip_len} frames)')
         rows.append(
             row(f'P1 face boxes vs MTCNN every frame ({name})',
                 round(res['fraction'], 4),
