@@ -18,6 +18,9 @@ BENCHMARKS = ('P1 pipeline / FFmpeg decode (detector on every clip)',
               'P5 clip-cache epoch, data loading, in process',
               'P5 clip-cache epoch, data loading, 2 workers',
               'P5 clip-cache epoch, training, 2 workers')
+# the face-box agreement rows (no reference time, a share of frames)
+AGREEMENT = ('P1 face boxes vs MTCNN every frame (GRID)',
+             'P1 face boxes vs MTCNN every frame (synthetic)')
 # benchmarks with a reference measured in the same run, and their goals
 RATIOS = {
     'P1 pipeline / FFmpeg decode (detector on every clip)': '<= 1.25',
@@ -54,7 +57,7 @@ def quick_run(tmp_path_factory):
 def test_every_ratio_line_is_printed(quick_run):
     log, _, markdown = quick_run
     table = log[log.rindex('mmemo benchmark'):]
-    for name in BENCHMARKS:
+    for name in BENCHMARKS + AGREEMENT:
         line = next((x for x in table.splitlines() if x.startswith(name)),
                     None)
         assert line is not None, f'{name} missing from\n{table}'
@@ -65,6 +68,10 @@ def test_every_ratio_line_is_printed(quick_run):
                 rf'{NUMBER} \S+\s+{NUMBER} \S+\s+{NUMBER}\s+'
                 rf'{re.escape(RATIOS[name])}\s+(yes|NO)\s+{NUMBER}', line), \
                 line
+        elif name in AGREEMENT:
+            assert re.search(
+                rf'{NUMBER} frames IoU>=0.9\s+-\s+-\s+>= 0.95\s+(yes|NO)',
+                line), line
         else:
             assert re.search(rf'ms/step \({NUMBER} clips/s\)', line), line
         assert f'| {name} |' in markdown
@@ -78,7 +85,11 @@ def test_json_has_every_field(quick_run):
     for key in ('date', 'cpu', 'cpu_count', 'threads', 'python'):
         assert key in report['machine']
     rows = {r['benchmark']: r for r in report['rows']}
-    assert set(rows) == set(BENCHMARKS)
+    assert set(rows) == set(BENCHMARKS + AGREEMENT)
+    for name in AGREEMENT:
+        r = rows.pop(name)
+        assert 0 <= r['measured'] <= 1 and isinstance(r['met'], bool)
+        assert r['details']['scored'] > 0
     for name, r in rows.items():
         assert set(r) == {
             'benchmark', 'measured', 'unit', 'reference', 'ratio', 'goal',

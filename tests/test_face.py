@@ -416,6 +416,133 @@ def test_face_crop_smoothing_with_dropped_detections(mtcnn):
     assert centres[5] == 210
 
 
+class RecordingDetector(IndexedDetector):
+    """:class:`IndexedDetector` that records the frames it was asked."""
+
+    def __init__(self, missing=(), jumps=()) -> None:
+        super().__init__(missing)
+        self.jumps = set(jumps)
+        self.seen: List[int] = []
+        self.calls = 0
+
+    def detect(self, frames) -> List[np.ndarray]:
+        self.calls += 1
+        self.seen += [int(f[0, 0, 0]) for f in frames]
+        out = super().detect(frames)
+        # frames in `jumps` see the face 60 pixels lower
+        return [
+            b + np.array([0, 60, 0, 60, 0], np.float32)
+            if int(f[0, 0, 0]) in self.jumps and len(b) else b
+            for f, b in zip(frames, out)
+        ]
+
+
+def indexed_clip(num: int = 10) -> dict:
+    return dict(
+        imgs=[np.full((H, W, 3), i, np.uint8) for i in range(num)],
+        frame_inds=np.arange(num))
+
+
+def test_face_crop_key_frames_interpolate():
+    det = RecordingDetector()
+    crop = FaceCrop(
+        detector=det, key_frames=3, margin=0.0, square=False, smooth=None)
+    results = crop(indexed_clip(9))
+    # first, middle, last, in one call
+    assert sorted(det.seen) == [0, 4, 8] and det.calls == 1
+    np.testing.assert_array_equal(results['face_searched'],
+                                  [i in (0, 4, 8) for i in range(9)])
+    # skipped frames lie between frames with a face: counted as found
+    assert results['face_detected'].all()
+    assert results['media_report']['faces_found'] == 9
+    # the face moves 10 pixels a frame: the interpolation is exact
+    centres = (results['face_tracks'][:, 0] + results['face_tracks'][:, 2]) / 2
+    np.testing.assert_allclose(centres, 100 + 10 * np.arange(9))
+    np.testing.assert_allclose(results['face_tracks'][:, 1], 80)
+    np.testing.assert_allclose(results['face_tracks'][:, 3], 160)
+    centres = (results['face_boxes'][:, 0] + results['face_boxes'][:, 2]) / 2
+    np.testing.assert_array_equal(centres, 100 + 10 * np.arange(9))
+    # repeated indices count once; more key frames than frames: all
+    det = RecordingDetector()
+    FaceCrop(
+        detector=det, key_frames=5)(
+            dict(
+                imgs=[
+                    np.full((H, W, 3), i, np.uint8) for i in (0, 0, 1, 2, 2)
+                ],
+                frame_inds=np.array([0, 0, 1, 2, 2])))
+    assert sorted(det.seen) == [0, 1, 2]
+    assert 'key_frames=3' in repr(crop)
+    for bad in (0, 1, 2.5, True):
+        with pytest.raises(ValueError, match='key_frames'):
+            FaceCrop(detector=det, key_frames=bad)
+    with pytest.raises(ValueError, match='refine_iou'):
+        FaceCrop(detector=det, key_frames=2, refine_iou=1.5)
+
+
+def test_face_crop_key_frames_refine():
+    # a key frame without a face: the gaps beside it are bisected until
+    # both ends of each have faces or nothing lies between them
+    det = RecordingDetector(missing={4})
+    results = FaceCrop(detector=det, key_frames=3)(indexed_clip(9))
+    assert sorted(det.seen) == [0, 2, 3, 4, 5, 6, 8]
+    assert det.calls == 3  # keys, then 2 and 6, then 3 and 5
+    np.testing.assert_array_equal(results['face_searched'],
+                                  [i in det.seen for i in range(9)])
+    np.testing.assert_array_equal(results['face_detected'],
+                                  np.arange(9) != 4)
+    # without a face in any frame: all frames tried, then the centre crop
+    det = RecordingDetector(missing=set(range(9)))
+    results = FaceCrop(detector=det, key_frames=2)(indexed_clip(9))
+    assert sorted(det.seen) == list(range(9))
+    assert results['face_fallback_frames'] == 9
+    assert 'face_tracks' not in results
+    # boxes of neighbouring key frames that disagree: refined with
+    # refine_iou, interpolated without
+    det = RecordingDetector(jumps={8})
+    FaceCrop(detector=det, key_frames=3)(indexed_clip(9))
+    assert sorted(det.seen) == [0, 4, 8]
+    det = RecordingDetector(jumps={8})
+    results = FaceCrop(
+        detector=det, key_frames=3, refine_iou=0.4)(
+            indexed_clip(9))
+    # boxes 2 frames apart have IoU 0.5, 4 apart 0.2; the jump at 8 leaves
+    # IoU < 0.4 with 6: round 2 detects 2 and 6, round 3 detects 7
+    assert sorted(det.seen) == [0, 2, 4, 6, 7, 8]
+    assert det.calls == 3
+    np.testing.assert_array_equal(results['face_searched'],
+                                  [i in det.seen for i in range(9)])
+
+
+def test_face_crop_key_frames_cache(tmp_path):
+    """The key-frame path reads and writes the same cache as the full one,
+    and a cache holding more frames does not change its crops."""
+    video = str(tmp_path / 'clip.mpg')
+    shutil.copy(SPEAKER_CLIP, video)
+    inds = sample_inds(9)
+    clip = dict(
+        imgs=[np.full((H, W, 3), i, np.uint8) for i in range(9)],
+        frame_inds=inds,
+        filename=video)
+    fresh = FaceCrop(
+        detector=RecordingDetector(), key_frames=3, smooth=None)(
+            dict(clip, imgs=list(clip['imgs'])))
+    cache = str(tmp_path / 'cache')
+    full_det = RecordingDetector()
+    FaceCrop(
+        detector=full_det, cache_dir=cache)(
+            dict(clip, imgs=list(clip['imgs'])))
+    assert len(full_det.seen) == 9
+    det = RecordingDetector()
+    cached = FaceCrop(
+        detector=det, key_frames=3, smooth=None, cache_dir=cache)(
+            dict(clip, imgs=list(clip['imgs'])))
+    assert det.seen == []  # all from the cache
+    np.testing.assert_array_equal(cached['face_boxes'], fresh['face_boxes'])
+    np.testing.assert_array_equal(cached['face_searched'],
+                                  fresh['face_searched'])
+
+
 def test_face_crop_select():
     two = type(
         'TwoFaces', (), {

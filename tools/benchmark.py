@@ -25,6 +25,12 @@ sampled ones converted to RGB) and the whole audio file. Once with the
 detector running on every clip (a clip seen for the first time), once with
 the detections cached (``FaceCrop(cache_dir=...)``, epochs 2+).
 
+``face-agreement`` (P1): how closely a config's ``FaceCrop`` setting (e.g.
+detection on key frames only) follows MTCNN run on every frame: the share
+of frames whose face box (``face_tracks``) has IoU >= 0.9 with the
+reference's, on every frame of the GRID clips and of synthetic clips (see
+``docs/en/user_guides/faces.md`` and :mod:`mmemo.models.face.agreement`).
+
 ``train-step`` (P2): one optimiser step (forward + backward + update, the
 runner's ``train_step``) of a config's model with a batch of 8 real
 samples: its own pipeline on GRID clips for media configs, its feature
@@ -158,6 +164,32 @@ def parse_args(argv=None):
         'FFmpeg libraries), or the ffmpeg binary (process start-up '
         'included); auto = the binary when on PATH')
     _common(pipe)
+
+    agree = sub.add_parser(
+        'face-agreement', help='(P1) FaceCrop boxes vs MTCNN every frame')
+    agree.add_argument(
+        'config',
+        nargs='?',
+        default='configs/avtca_ravdess.py',
+        help='config whose test pipeline has FaceCrop')
+    agree.add_argument(
+        '--synthetic-clips',
+        type=int,
+        default=60,
+        help='clips of the tiny synthetic set (0: none)')
+    agree.add_argument(
+        '--key-frames',
+        type=int,
+        help="override FaceCrop's key_frames (0: detect every frame)")
+    agree.add_argument(
+        '--refine-iou',
+        type=float,
+        help="override FaceCrop's refine_iou (negative: None)")
+    agree.add_argument(
+        '--min-face-size',
+        type=int,
+        help="override the min_face_size of FaceCrop's (MTCNN) detector")
+    _common(agree)
 
     step = sub.add_parser('train-step', help='(P2) one training step')
     step.add_argument('config')
@@ -481,6 +513,75 @@ def pipeline_bench(args) -> List[Dict]:
                     }))
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
+    return finish(args, rows)
+
+
+def face_agreement_bench(args) -> List[Dict]:
+    setup(args)
+    import glob
+
+    from mmengine.config import Config
+
+    from mmemo.datasets.synthetic import generate_categorical
+    from mmemo.datasets.transforms import FaceCrop
+    from mmemo.models.face.agreement import (AGREEMENT_GOAL, IOU_THRESHOLD,
+                                             REFERENCE_DETECTOR,
+                                             face_track_agreement)
+    cfg = Config.fromfile(
+        osp.join(REPO, args.config) if not osp.isabs(args.config)
+        and not osp.exists(args.config) else args.config)
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    by_name = {t['type'].split('.')[-1]: t for t in pipeline}
+    if 'FaceCrop' not in by_name:
+        raise SystemExit(f'{args.config}: its test pipeline has no FaceCrop')
+    setting = dict(copy.deepcopy(by_name['FaceCrop']), cache_dir=None)
+    setting.pop('type')
+    if args.key_frames is not None:
+        setting['key_frames'] = args.key_frames or None
+    if args.refine_iou is not None:
+        setting['refine_iou'] = None if args.refine_iou < 0 else \
+            args.refine_iou
+    if args.min_face_size is not None:
+        detector = dict(setting.get('detector', REFERENCE_DETECTOR))
+        if detector.get('type') != 'MTCNNFaceDetector':
+            raise SystemExit('--min-face-size: the FaceCrop detector of '
+                             f'{args.config} is not MTCNN: {detector}')
+        setting['detector'] = dict(detector, min_face_size=args.min_face_size)
+    clip_len = by_name.get('UniformSample', {}).get('clip_len', 15)
+    face_crop = FaceCrop(**setting)
+    reference = FaceCrop(
+        **dict(setting, detector=REFERENCE_DETECTOR, key_frames=None))
+    sets = [('GRID', [osp.join(GRID_DIR, f'{c}.mpg') for c in GRID_CLIPS])]
+    if args.synthetic_clips:
+        root = osp.join(args.work_dir, 'synthetic_faces')
+        generate_categorical(root, size='tiny', progress=False)
+        videos = sorted(glob.glob(osp.join(root, 'videos', '*.mp4')))
+        sets.append(('synthetic', videos[:args.synthetic_clips]))
+    rows = []
+    for name, videos in sets:
+        start = time.perf_counter()
+        res = face_track_agreement(face_crop, reference, videos, clip_len)
+        print(f'{name}: {res["videos"]} videos, {res["frames"]} frames, '
+              f'{res["scored"]} scored ({res["unscored"]} without a face '
+              f'for the reference), {res["agree"]} with IoU >= '
+              f'{IOU_THRESHOLD} ({res["fraction"]:.4f}), min IoU '
+              f'{res["min_iou"]:.3f}, median {res["median_iou"]:.3f}; '
+              f'detector on {res["searched_per_frame"]:.1%} of the frames '
+              f'(clips of {clip_len} frames)')
+        rows.append(
+            row(f'P1 face boxes vs MTCNN every frame ({name})',
+                round(res['fraction'], 4),
+                f'frames IoU>={IOU_THRESHOLD}',
+                goal=f'>= {AGREEMENT_GOAL}',
+                met=res['fraction'] >= AGREEMENT_GOAL,
+                config=args.config,
+                face_crop=repr(face_crop),
+                clip_len=clip_len,
+                seconds=round(time.perf_counter() - start, 1),
+                **{
+                    k: v
+                    for k, v in res.items() if k != 'fraction'
+                }))
     return finish(args, rows)
 
 
@@ -1042,6 +1143,9 @@ def run_all(args) -> List[Dict]:
             'pipeline', '--clips', '2' if quick else '5', '--repeats',
             '1' if quick else '3', '--threads', '1'
         ] + dev, work_dir, env)
+        rows += _child(['face-agreement', '--threads', '1'] +
+                       (['--synthetic-clips', '12'] if quick else []) + dev,
+                       work_dir, env)
     # P4 first: its cache feeds the cached-feature heads of P2
     if 'va-cache' in only or 'train-step' in only:
         va_rows = _child([
@@ -1102,6 +1206,7 @@ def main(argv=None):
         va_cache=va_cache,
         clip_cache=clip_cache_bench,
         pipeline=pipeline_bench,
+        face_agreement=face_agreement_bench,
         train_step=train_step_bench,
         latency=latency_bench,
         all=run_all)[args.bench.replace('-', '_')]

@@ -25,9 +25,11 @@ load = [
     dict(type='AVClipWindow'),  # the whole clip
     dict(type='mmaction.UniformSample', clip_len=num_frames, test_mode=True),
     dict(type='AVDecode'),
+    # MTCNN on 3 key frames, see avtca_inputs.py
     dict(
         type='FaceCrop',
         output_size=(image_size, image_size),
+        key_frames=3,
         cache_dir='data/face_cache'),
     dict(type='SampleAlignedAudio', window='clip', offset=0.5, duration=2.45),
     dict(
