@@ -53,7 +53,7 @@ config's) with the same batch size; the decode path is timed over
 epoch, the cache path over a whole epoch. The cache is filled first when it
 is incomplete (a one-off cost, printed separately).
 
-``clip-cache`` (P5): end-to-end training from the decoded-clip cache
+``clip-cache`` (P6): end-to-end training from the decoded-clip cache
 (``configs/avtca_synth_clipcache.py``) versus decoding
 (``configs/avtca_synth.py``) on a generated synthetic set: one epoch of
 data loading alone and one training epoch (the same model and batch), each
@@ -210,7 +210,7 @@ def parse_args(argv=None):
     _common(lat)
 
     clips = sub.add_parser(
-        'clip-cache', help='(P5) epoch from the clip cache vs decoding')
+        'clip-cache', help='(P6) epoch from the clip cache vs decoding')
     clips.add_argument(
         'decode_config', nargs='?', default='configs/avtca_synth.py')
     clips.add_argument(
@@ -247,9 +247,10 @@ def parse_args(argv=None):
     every = sub.add_parser(
         'all',
         help='everything, one table',
-        description='Run P1-P5, each in a child process, and print one '
-        'table. Torch threads: 1 for P1 (FFmpeg decodes on one), --threads '
-        '(default 1) for the others.')
+        description='Run P1-P4 and P6 (P5, the share of time the GPU is '
+        'busy, is tools/gpu_check.sh\'s), each in a child process, and '
+        'print one table. Torch threads: 1 for P1 (FFmpeg decodes on '
+        'one), --threads (default 1) for the others.')
     every.add_argument(
         '--quick', action='store_true', help='tiny settings (a smoke run)')
     every.add_argument('--out', help='write OUT.json and OUT.md')
@@ -853,7 +854,7 @@ def va_cache(args) -> List[Dict]:
     ])
 
 
-# ------------------------------------------------------------------- P5
+# ------------------------------------------------------------------- P6
 def _epoch(loader, model=None, optim=None) -> tuple:
     """One pass over ``loader``, training ``model`` on each batch when
     given; returns (seconds, clips)."""
@@ -981,7 +982,7 @@ def clip_cache_bench(args) -> List[Dict]:
           f'threads, device {args.device}; cached up to {step["until"]}')
     print(f'  cache fill (one-off): {fill_s:.1f} s, {mb} MiB per 1,000 '
           'clips on disk')
-    name = 'P5 clip-cache epoch' + (', face crops (GRID)'
+    name = 'P6 clip-cache epoch' + (', face crops (GRID)'
                                     if args.media == 'grid' else '')
     rows = []
     for what, workers, decode_runs, cache_runs in timed:
@@ -1174,7 +1175,7 @@ def run_all(args) -> List[Dict]:
              str(threads)] +
             (['--num-actors', '3', '--reps', '1'] if quick else []) + dev,
             work_dir, env)
-    order = ('P1', 'P2', 'P3', 'P4', 'P5')
+    order = ('P1', 'P2', 'P3', 'P4', 'P6')
     rows.sort(key=lambda r: order.index(r['benchmark'][:2]))
     report = dict(
         machine=_machine(threads), device=args.device, quick=quick, rows=rows)
