@@ -173,6 +173,13 @@ def parse_args(argv=None):
         help="torch.compile the measured model's train_step as MMEngine's "
         '`compile=True` config option does (compilation happens in the '
         'untimed warm-up and is reported as compile_s)')
+    step.add_argument(
+        '--optim-fused',
+        action='store_true',
+        help="build the measured model's optimizer with fused=True "
+        "(PyTorch's fused Adam/AdamW/SGD kernel; the config option "
+        'optim_wrapper.optimizer.fused=True); the reference keeps the '
+        "config's")
     _common(step)
 
     lat = sub.add_parser('latency', help='(P3) end-to-end inference')
@@ -545,10 +552,12 @@ def train_step_bench(args) -> List[Dict]:
             if isinstance(getattr(m, 'fused', None), bool):
                 m.fused = False
         models['reference'] = reference
-    optims = {
-        k: build_optim_wrapper(m, copy.deepcopy(cfg.optim_wrapper))
-        for k, m in models.items()
-    }
+    optims = {}
+    for k, m in models.items():
+        optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+        if k == 'measured' and args.optim_fused:
+            optim_cfg.optimizer['fused'] = True
+        optims[k] = build_optim_wrapper(m, optim_cfg)
     compile_s = None
     if args.compile:
         # what Runner._maybe_compile does with `compile=True`
@@ -581,6 +590,8 @@ def train_step_bench(args) -> List[Dict]:
         fused_modules=sorted({type(m).__name__
                               for m in fused}),
         compiled=args.compile,
+        optimizer=type(optims['measured'].optimizer).__name__ +
+        (' (fused)' if args.optim_fused else ''),
         device=args.device,
         torch_threads=torch.get_num_threads())
     if compile_s is not None:
