@@ -180,6 +180,14 @@ def parse_args(argv=None):
         "(PyTorch's fused Adam/AdamW/SGD kernel; the config option "
         'optim_wrapper.optimizer.fused=True); the reference keeps the '
         "config's")
+    step.add_argument(
+        '--profile',
+        type=int,
+        default=0,
+        metavar='N',
+        help='after timing, profile --steps more steps of each model with '
+        'torch.profiler and print its N most expensive operators (self CPU '
+        'time)')
     _common(step)
 
     lat = sub.add_parser('latency', help='(P3) end-to-end inference')
@@ -577,6 +585,15 @@ def train_step_bench(args) -> List[Dict]:
             m.train_step(batch, optims[k])
             _sync(args.device)
             times[k].append(time.perf_counter() - start)
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+        for k, m in models.items():
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                for _ in range(args.steps):
+                    m.train_step(batch, optims[k])
+            print(f'\n{k}: torch.profiler over {args.steps} steps')
+            print(prof.key_averages().table(
+                sort_by='self_cpu_time_total', row_limit=args.profile))
     step = statistics.median(times['measured'])
     ref = statistics.median(times['reference']) if args.compare_ref else None
     name = args.name or osp.splitext(osp.basename(args.config))[0]
