@@ -28,7 +28,11 @@ the detections cached (``FaceCrop(cache_dir=...)``, epochs 2+).
 ``train-step`` (P2): one optimiser step (forward + backward + update, the
 runner's ``train_step``) of a config's model with a batch of 8 real
 samples: its own pipeline on GRID clips for media configs, its feature
-cache for cached-feature configs.
+cache for cached-feature configs. ``--compare-ref`` (``all`` passes it)
+times the same model with every fused path off (``fused=False``, the
+plain autograd ops) interleaved with it; ``--optim-fused`` and
+``--compile`` try PyTorch's fused optimiser and ``torch.compile``;
+``--profile N`` prints torch.profiler's top operators.
 
 ``latency`` (P3): end-to-end inference on one 3-s clip through
 :func:`mmemo.apis.inference_av` (decode, test pipeline, forward).
@@ -711,6 +715,9 @@ def va_cache(args) -> List[Dict]:
     cached_cfg = _config(args.cached_config)
     for cfg in (decode_cfg, cached_cfg):
         _patch_va(cfg, args.data_root, args.size, args.feature_dir)
+    # the same random encoder weights every run: a second run reuses the
+    # cache, which records the weights it was made with
+    torch.manual_seed(0)
     encoders = MODELS.build(decode_cfg.model)
     encoders.init_weights()
     if args.checkpoint != 'none':
@@ -932,7 +939,7 @@ def run_all(args) -> List[Dict]:
         for name, config in TRAIN_STEP_CONFIGS:
             rows += _child([
                 'train-step', config, '--name', name, '--compare-ref',
-                '--steps', '1' if quick else '5', '--threads',
+                '--steps', '1' if quick else '20', '--threads',
                 str(threads), '--feature-dir', features
             ] + va_data + dev, work_dir, env)
     if 'latency' in only:
