@@ -371,3 +371,75 @@ def test_cam_head_xavier_initialisation():
     weight = head.lstm.weight_ih_l0
     assert weight.abs().max() <= math.sqrt(6 / (1024 + 4 * 256))
     assert weight.abs().max() > 0.9 * math.sqrt(6 / (1024 + 4 * 256))
+
+
+@pytest.mark.parametrize('scale', [1.0, 30.0])
+@pytest.mark.parametrize('d_a, d_v', [(64, 48), (128, 128)])
+def test_fused_paper_block_matches_the_plain_ops(d_a, d_v, scale):
+    """The fused ``tanh(·) W_c`` (TanhCorrelationProject, default) against
+    the equations as plain autograd ops (``fused=False``): outputs and the
+    gradients of the inputs and of every weight. ``scale`` 30 saturates
+    the tanh (the clamped sigmoid's range)."""
+    torch.manual_seed(0)
+    fused = JointCrossAttention(L, d_a, d_v, K)
+    plain = JointCrossAttention(L, d_a, d_v, K, fused=False)
+    plain.load_state_dict(fused.state_dict())
+    assert fused.fused and not plain.fused
+    audio = (torch.randn(3, L, d_a) * scale).requires_grad_()
+    video = (torch.randn(3, L, d_v) * scale).requires_grad_()
+    grad_a, grad_v = torch.randn(3, L, d_a), torch.randn(3, L, d_v)
+    results = []
+    for block in (plain, fused):
+        att_a, att_v = block(audio, video)
+        params = [p for _, p in sorted(block.named_parameters())]
+        grads = torch.autograd.grad((att_a, att_v), [audio, video] + params,
+                                    (grad_a, grad_v))
+        results.append((att_a, att_v, grads))
+    (ref_a, ref_v, ref_grads), (att_a, att_v, grads) = results
+    tol = dict(rtol=1e-5, atol=1e-5 * scale)
+    torch.testing.assert_close(att_a, ref_a, **tol)
+    torch.testing.assert_close(att_v, ref_v, **tol)
+    assert len(grads) == 2 + 8
+    for grad, ref in zip(grads, ref_grads):
+        torch.testing.assert_close(
+            grad, ref, rtol=1e-5, atol=1e-5 * ref.abs().max().item())
+
+
+def test_fused_paper_head_matches_the_plain_ops():
+    """The whole JCAHead (Jcam_512 sizes), fused vs plain: forward and
+    every parameter's gradient through the CCC loss."""
+    torch.manual_seed(0)
+    head = build(dict(type='JCAHead'))
+    feats = head_feats(dict(type='JCAHead'), batch=2)
+    samples = fake_samples(2)
+    results = []
+    for fused in (False, True):
+        head.jca.fused = fused
+        torch.manual_seed(1)  # the regressors' dropout masks
+        out = head(feats)
+        torch.manual_seed(1)
+        loss = sum(head.loss(feats, samples).values())
+        grads = torch.autograd.grad(loss, list(head.parameters()))
+        results.append((out, grads))
+    (ref_out, ref_grads), (out, grads) = results
+    torch.testing.assert_close(out, ref_out, rtol=1e-5, atol=1e-5)
+    for grad, ref in zip(grads, ref_grads):
+        torch.testing.assert_close(
+            grad, ref, rtol=1e-5, atol=1e-5 * ref.abs().max().item())
+
+
+def test_fused_paper_block_under_cpu_autocast():
+    """Under autocast the fused block runs in the autocast dtype and
+    returns finite values close to the float32 block's."""
+    torch.manual_seed(0)
+    block = JointCrossAttention(L, 32, 32, K)
+    audio = torch.randn(2, L, 32, requires_grad=True)
+    video = torch.randn(2, L, 32)
+    ref_a, _ = block(audio, video)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        att_a, att_v = block(audio, video)
+    assert torch.isfinite(att_a).all() and torch.isfinite(att_v).all()
+    torch.testing.assert_close(
+        att_a.float(), ref_a, rtol=0.05, atol=0.05 * ref_a.abs().max().item())
+    (att_a.float().sum() + att_v.float().sum()).backward()
+    assert torch.isfinite(audio.grad).all()

@@ -34,7 +34,11 @@ reference's, on every frame of the GRID clips and of synthetic clips (see
 ``train-step`` (P2): one optimiser step (forward + backward + update, the
 runner's ``train_step``) of a config's model with a batch of 8 real
 samples: its own pipeline on GRID clips for media configs, its feature
-cache for cached-feature configs.
+cache for cached-feature configs. ``--compare-ref`` (``all`` passes it)
+times the same model with every fused path off (``fused=False``, the
+plain autograd ops) interleaved with it; ``--optim-fused`` and
+``--compile`` try PyTorch's fused optimiser and ``torch.compile``;
+``--profile N`` prints torch.profiler's top operators.
 
 ``latency`` (P3): end-to-end inference on one 3-s clip through
 :func:`mmemo.apis.inference_av` (decode, test pipeline, forward).
@@ -200,6 +204,33 @@ def parse_args(argv=None):
         '--data-root', help='data_root of a cached-feature config')
     step.add_argument('--size', help="synthetic set size ('tiny')")
     step.add_argument('--feature-dir', help='feature cache folder')
+    step.add_argument(
+        '--compare-ref',
+        action='store_true',
+        help='also time a copy of the model with every fused path off '
+        '(`fused=False`, the plain autograd ops), interleaved step by step '
+        'with the measured one; the ratio is measured / reference')
+    step.add_argument(
+        '--compile',
+        action='store_true',
+        help="torch.compile the measured model's train_step as MMEngine's "
+        '`compile=True` config option does (compilation happens in the '
+        'untimed warm-up and is reported as compile_s)')
+    step.add_argument(
+        '--optim-fused',
+        action='store_true',
+        help="build the measured model's optimizer with fused=True "
+        "(PyTorch's fused Adam/AdamW/SGD kernel; the config option "
+        'optim_wrapper.optimizer.fused=True); the reference keeps the '
+        "config's")
+    step.add_argument(
+        '--profile',
+        type=int,
+        default=0,
+        metavar='N',
+        help='after timing, profile --steps more steps of each model with '
+        'torch.profiler and print its N most expensive operators (self CPU '
+        'time)')
     _common(step)
 
     lat = sub.add_parser('latency', help='(P3) end-to-end inference')
@@ -665,30 +696,84 @@ def train_step_bench(args) -> List[Dict]:
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.to(args.device).train()
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
     batch = pseudo_collate(samples)
-    model.train_step(batch, optim)  # warm-up (allocations, autotuning)
-    times = []
-    for _ in range(args.steps):
-        _sync(args.device)
+    models = dict(measured=model)
+    fused = [
+        m for m in model.modules()
+        if isinstance(getattr(m, 'fused', None), bool)
+    ]
+    if args.compare_ref:
+        # the same weights, every fused path off: the previous computation
+        reference = copy.deepcopy(model)
+        for m in reference.modules():
+            if isinstance(getattr(m, 'fused', None), bool):
+                m.fused = False
+        models['reference'] = reference
+    optims = {}
+    for k, m in models.items():
+        optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+        if k == 'measured' and args.optim_fused:
+            optim_cfg.optimizer['fused'] = True
+        optims[k] = build_optim_wrapper(m, optim_cfg)
+    compile_s = None
+    if args.compile:
+        # what Runner._maybe_compile does with `compile=True`
+        model.train_step = torch.compile(model.train_step)
+    for k, m in models.items():  # warm-up (allocations, autotuning, compile)
         start = time.perf_counter()
-        model.train_step(batch, optim)
-        _sync(args.device)
-        times.append(time.perf_counter() - start)
-    step = statistics.median(times)
+        m.train_step(batch, optims[k])
+        if k == 'measured' and args.compile:
+            compile_s = round(time.perf_counter() - start, 1)
+    times = {k: [] for k in models}
+    for i in range(args.steps):
+        # interleaved (the same machine load), in ABBA order (no model
+        # always goes first)
+        for k, m in list(models.items())[::1 if i % 2 == 0 else -1]:
+            _sync(args.device)
+            start = time.perf_counter()
+            m.train_step(batch, optims[k])
+            _sync(args.device)
+            times[k].append(time.perf_counter() - start)
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+        for k, m in models.items():
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                for _ in range(args.steps):
+                    m.train_step(batch, optims[k])
+            print(f'\n{k}: torch.profiler over {args.steps} steps')
+            print(prof.key_averages().table(
+                sort_by='self_cpu_time_total', row_limit=args.profile))
+    step = statistics.median(times['measured'])
+    ref = statistics.median(times['reference']) if args.compare_ref else None
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    details = dict(
+        config=args.config,
+        batch_size=args.batch_size,
+        clips_per_s=round(args.batch_size / step, 1),
+        steps=args.steps,
+        trainable_params=params,
+        fused_modules=sorted({type(m).__name__
+                              for m in fused}),
+        compiled=args.compile,
+        optimizer=type(optims['measured'].optimizer).__name__ +
+        (' (fused)' if args.optim_fused else ''),
+        device=args.device,
+        torch_threads=torch.get_num_threads())
+    if compile_s is not None:
+        details['compile_s'] = compile_s
+    if ref is not None:
+        details.update(
+            reference_clips_per_s=round(args.batch_size / ref, 1),
+            reference_is='the same model with fused=False (plain ops)'
+            if fused else 'the same model (no fused path: a noise check)')
     return finish(args, [
         row(f'P2 train step {name}',
             round(step * 1000, 1),
             'ms/step',
-            config=args.config,
-            batch_size=args.batch_size,
-            clips_per_s=round(args.batch_size / step, 1),
-            steps=args.steps,
-            trainable_params=params,
-            device=args.device,
-            torch_threads=torch.get_num_threads())
+            reference=None if ref is None else round(ref * 1000, 1),
+            ratio=None if ref is None else round(step / ref, 3),
+            **details)
     ])
 
 
@@ -775,6 +860,9 @@ def va_cache(args) -> List[Dict]:
     cached_cfg = _config(args.cached_config)
     for cfg in (decode_cfg, cached_cfg):
         _patch_va(cfg, args.data_root, args.size, args.feature_dir)
+    # the same random encoder weights every run: a second run reuses the
+    # cache, which records the weights it was made with
+    torch.manual_seed(0)
     encoders = MODELS.build(decode_cfg.model)
     encoders.init_weights()
     if args.checkpoint != 'none':
@@ -1160,8 +1248,8 @@ def run_all(args) -> List[Dict]:
     if 'train-step' in only:
         for name, config in TRAIN_STEP_CONFIGS:
             rows += _child([
-                'train-step', config, '--name', name, '--steps',
-                '1' if quick else '5', '--threads',
+                'train-step', config, '--name', name, '--compare-ref',
+                '--steps', '1' if quick else '20', '--threads',
                 str(threads), '--feature-dir', features
             ] + va_data + dev, work_dir, env)
     if 'latency' in only:
