@@ -31,14 +31,18 @@ def test_dry_run_runs_every_step_and_prints_one_table(tmp_path):
                PYTHON=sys.executable)
     assert 'mmemo GPU check (dry run on the CPU)' in proc.stdout
     rows = table_rows(proc.stdout)
-    assert list(rows)[:7] == [
-        'cuda', 'data', 'train', 'P5 GPU busy', 'test', 'bench',
+    assert list(rows)[:8] == [
+        'cuda', 'data', 'cache', 'train', 'P5 GPU busy', 'test', 'bench',
         'P2 train step avtca_synth'
     ], proc.stdout
     assert rows['cuda'][0] == 'skipped' and '--dry-run' in rows['cuda'][3]
     assert rows['data'][0] == 'ok'
     assert 'train 8, val 4, test 4' in rows['data'][3]
+    # the default config trains from the clip cache, filled first
+    assert rows['cache'][0] == 'ok', rows['cache']
+    assert osp.isfile(tmp_path / 'clip_cache' / 'cache.json')
     status, seconds, limit, result = rows['train']
+    assert 'avtca_synth_clipcache.py' in result
     assert status == 'ok' and int(seconds) <= int(limit)
     # torchrun on the CPU: mmemo.compat's gloo, no AmpOptimWrapper
     assert 'distributed: yes' in result and 'backend gloo' in result
@@ -55,7 +59,7 @@ def test_dry_run_runs_every_step_and_prints_one_table(tmp_path):
     status, seconds, limit, result = rows['total']
     assert status == 'ok' and int(seconds) <= int(limit) == 480
     # the logs of every step stay in the work dir
-    for step in ('data', 'train', 'test', 'bench'):
+    for step in ('data', 'cache', 'train', 'test', 'bench'):
         assert osp.isfile(tmp_path / 'logs' / f'{step}.log')
 
 
