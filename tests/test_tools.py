@@ -157,6 +157,34 @@ def test_dist_test(toy_run, ddp_run, tmp_path):
     assert single['acc/top1'] == pytest.approx(multi['acc/top1'], abs=1e-6)
 
 
+def test_run_cli_destroys_the_process_group_on_success(tmp_path):
+    """A tool run through run_cli leaves no process group to the
+    interpreter's shutdown (gloo's threads can abort the process there);
+    after an error the group is left alone (other ranks may wait in a
+    collective)."""
+    import torch.distributed as dist
+
+    from mmemo.utils.cli import run_cli
+
+    def start_group(fail: bool):
+        dist.init_process_group(
+            'gloo',
+            init_method=f'file://{tmp_path}/store_{int(fail)}',
+            rank=0,
+            world_size=1)
+        assert dist.is_initialized()
+        if fail:
+            raise ValueError('a tool error')
+        return 'done'
+
+    assert run_cli(lambda args: start_group(False), []) == 'done'
+    assert not dist.is_initialized()
+    with pytest.raises(ValueError, match='a tool error'):
+        run_cli(lambda args: start_group(True), [])
+    assert dist.is_initialized()
+    dist.destroy_process_group()
+
+
 # ---------------------------------------------------------------- slurm
 FAKE_SRUN = '''\
 #!{python}

@@ -73,6 +73,20 @@ def error_line(error: BaseException) -> Optional[str]:
     return None
 
 
+def destroy_process_group() -> None:
+    """Tear down the distributed process group a tool's runner started.
+
+    Left to the interpreter's shutdown, gloo's worker threads can abort the
+    process after a run that succeeded ("terminate called without an
+    active exception", SIGABRT: pytorch/pytorch#190489), which torchrun then
+    reports as a failed rank. Called on success only: after an error in one
+    rank, the others may still wait in a collective.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def run_cli(main: Callable, argv: Optional[Sequence[str]] = None):
     """Run a tool's ``main``; an expected error becomes one line on stderr
     and exit status 1 (the traceback with ``--debug``).
@@ -82,11 +96,14 @@ def run_cli(main: Callable, argv: Optional[Sequence[str]] = None):
         argv (sequence of str, optional): Passed to ``main`` when given.
 
     Returns:
-        What ``main`` returns.
+        What ``main`` returns. The distributed process group, if ``main``
+        started one, is destroyed first (:func:`destroy_process_group`).
     """
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        return main() if argv is None else main(argv)
+        result = main() if argv is None else main(argv)
+        destroy_process_group()
+        return result
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         sys.exit(130)
