@@ -484,12 +484,8 @@ def read_json(path: str) -> Optional[dict]:
 
 
 def write_json(path: str, data) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        from mmemo.utils import strict_json
-        strict_json.dump(data, f, indent=2)
-        f.write('\n')
-    os.replace(tmp, path)
+    from mmemo.utils import strict_json
+    strict_json.dump_atomic(data, path, newline=True, indent=2)
 
 
 def _epoch(path: str) -> int:

@@ -51,10 +51,8 @@ def _load_meta(out_dir: str) -> Dict:
 
 
 def _save_meta(out_dir: str, meta: Dict) -> None:
-    tmp = osp.join(out_dir, CACHE_META + '.tmp')
-    with open(tmp, 'w') as f:
-        strict_json.dump(meta, f, indent=1, sort_keys=True)
-    os.replace(tmp, osp.join(out_dir, CACHE_META))
+    strict_json.dump_atomic(
+        meta, osp.join(out_dir, CACHE_META), indent=1, sort_keys=True)
 
 
 def encoder_fingerprint(model: torch.nn.Module) -> str:

@@ -39,6 +39,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from mmemo.utils import strict_json
 from .errors import BadSampleError
 
 CACHE_VERSION = 1
@@ -335,12 +336,13 @@ class ClipCache:
                     os.remove(osp.join(self.cache_dir, name))
             exists = False
         if not exists:
-            _atomic_json(
-                self.meta_path(),
+            strict_json.dump_atomic(
                 dict(
                     version=CACHE_VERSION,
                     fingerprint=self.fingerprint,
-                    cached_steps=self.cached_steps))
+                    cached_steps=self.cached_steps),
+                self.meta_path(),
+                sort_keys=True)
         return self.load()
 
     def write_shard(self, samples: List[Dict]) -> int:
@@ -378,9 +380,10 @@ class ClipCache:
         tmp = self.shard_path(shard, 'tmp.npy')
         np.save(tmp, data)
         os.replace(tmp, self.shard_path(shard, 'npy'))
-        _atomic_json(
+        strict_json.dump_atomic(
+            dict(fingerprint=self.fingerprint, samples=index),
             self.shard_path(shard, 'json'),
-            dict(fingerprint=self.fingerprint, samples=index))
+            sort_keys=True)
         for entry in index:
             entry['shard'] = shard
             self.entries[entry['key']] = entry
@@ -421,10 +424,3 @@ def _steps_diff(cached: List[Dict], config: List[Dict]) -> str:
         if a != b:
             lines.append(f'step {i + 1}: cache {text(a)} vs config {text(b)}')
     return '; '.join(lines) or 'the cache format differs'
-
-
-def _atomic_json(path: str, obj) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, sort_keys=True)
-    os.replace(tmp, path)

@@ -10,6 +10,7 @@ runs with ``allow_nan=False`` so nothing non-finite can slip through.
 """
 import json
 import math
+import os
 from typing import IO, Any
 
 import numpy as np
@@ -54,3 +55,21 @@ def dumps(obj: Any, **kwargs) -> str:
 def dump(obj: Any, fp: IO[str], **kwargs) -> None:
     """``json.dump`` of :func:`to_strict` with ``allow_nan=False``."""
     json.dump(to_strict(obj), fp, allow_nan=False, **kwargs)
+
+
+def dump_atomic(obj: Any, path: str, newline: bool = False, **kwargs) -> None:
+    """:func:`dump` to ``path`` through ``path + '.tmp'`` and a rename:
+    readers see the old file or the complete new one, never a part.
+
+    Args:
+        obj: What to write.
+        path (str): The file.
+        newline (bool): End the file with a newline. Defaults to False.
+        **kwargs: ``json.dump`` options (``indent``, ``sort_keys``, ...).
+    """
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        dump(obj, f, **kwargs)
+        if newline:
+            f.write('\n')
+    os.replace(tmp, path)
