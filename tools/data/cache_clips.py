@@ -62,10 +62,11 @@ def parse_args(argv=None):
 
 def cache_step(dataset_cfg: Optional[dict]) -> Optional[dict]:
     """The split's ``ClipCachePipeline`` step, or None."""
+    from mmemo.datasets.clip_cache import step_name
     if not dataset_cfg:
         return None
     for step in dataset_cfg.get('pipeline') or []:
-        if str(step.get('type', '')).split('.')[-1] == 'ClipCachePipeline':
+        if step.get('type') and step_name(step) == 'ClipCachePipeline':
             return step
     return None
 
