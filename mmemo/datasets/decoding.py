@@ -128,7 +128,7 @@ def frame_samples(frame: av.AudioFrame) -> np.ndarray:
         data = np.frombuffer(
             AudioPlane(frame, 0), dtype,
             count=samples * channels).reshape(samples, channels).T  # [C, S]
-    out = data.astype(np.float32)
+    out = data.astype(np.float32, order='C')  # [C, S] rows contiguous
     if offset:
         out -= offset
     if scale != 1.0:

@@ -400,7 +400,7 @@ class FaceCrop(BaseTransform):
 
         crops = []
         for img, (x1, y1, x2, y2) in zip(imgs, windows.tolist()):
-            crop = np.ascontiguousarray(img[y1:y2, x1:x2])
+            crop = img[y1:y2, x1:x2]  # a view: OpenCV reads its rows
             if self.output_size is not None:
                 out_w, out_h = self.output_size
                 shrink = out_w < crop.shape[1] or out_h < crop.shape[0]
@@ -408,7 +408,7 @@ class FaceCrop(BaseTransform):
                     crop, (out_w, out_h),
                     interpolation=cv2.INTER_AREA
                     if shrink else cv2.INTER_LINEAR)
-            crops.append(crop)
+            crops.append(np.ascontiguousarray(crop))
         results['imgs'] = crops
         results['img_shape'] = crops[0].shape[:2]
         results['face_boxes'] = windows.astype(np.float32)
