@@ -214,6 +214,64 @@ def test_recognizer_modes():
     assert isinstance(plain, torch.Tensor) and plain.shape == (3, )
 
 
+def test_channels_last_is_the_same_function():
+    """``channels_last`` (the RAVDESS / CREMA-D configs) changes only the
+    layout of the convolution weights: the same loss, gradients and scores
+    up to float rounding, and checkpoints load either way."""
+    from mmemo.models.utils import to_channels_last
+    torch.manual_seed(0)
+    fast = build(avtca_cfg(num_classes=3))
+    fast.init_weights()
+    plain = build(dict(avtca_cfg(num_classes=3), channels_last=False))
+    plain.load_state_dict(fast.state_dict())
+    convs = [name for name, p in fast.named_parameters() if p.dim() == 4]
+    assert fast.channels_last and len(convs) > 50
+    for name in convs:
+        fast_w, plain_w = fast.get_parameter(name), plain.get_parameter(name)
+        assert fast_w.is_contiguous(memory_format=torch.channels_last)
+        assert plain_w.is_contiguous()
+        if fast_w.shape[1] > 1 and fast_w.shape[2:] != (1, 1):
+            assert not fast_w.is_contiguous(), name  # really another layout
+        assert torch.equal(fast_w, plain_w)
+    # The same loss and gradients, with the config's 'softhard' modality
+    # dropout, compared in float64: in float32 the batch-norm statistics of
+    # the dropout's zeroed and noise copies make the first convolutions'
+    # gradients ill-conditioned (plain float32 is already ~3 % from float64
+    # there), so float32 cannot tell a layout bug from rounding.
+    data = fast.data_preprocessor(fake_batch(), training=True)
+    inputs = {key: value.double() for key, value in data['inputs'].items()}
+    data = dict(data, inputs=inputs)
+    grads = []
+    for model in (fast.double(), plain.double()):
+        torch.manual_seed(1)  # the same modality dropout and dropout masks
+        model(**data, mode='loss')['loss_cls'].backward()
+        grads.append([model.get_parameter(name).grad for name in convs])
+    assert fast.get_parameter(convs[0]).is_contiguous(
+        memory_format=torch.channels_last)  # .double() kept the layout
+    for name, fast_g, plain_g in zip(convs, *grads):
+        torch.testing.assert_close(fast_g, plain_g, rtol=1e-6, atol=1e-10)
+    fast.float(), plain.float()
+    fast.eval(), plain.eval()
+    data = fast.data_preprocessor(fake_batch(), training=False)
+    with torch.no_grad():
+        scores = [
+            m(**data, mode='predict')[0].pred_score for m in (fast, plain)
+        ]
+    for key in ('fusion', 'audio', 'video'):
+        torch.testing.assert_close(scores[0][key], scores[1][key])
+    # 3-D convolution weights take the 5-D layout; the Parameters stay
+    layers = torch.nn.Sequential(
+        torch.nn.Conv3d(3, 4, 3), torch.nn.Conv2d(4, 4, 3),
+        torch.nn.Linear(4, 2))
+    params = list(layers.parameters())
+    to_channels_last(layers)
+    assert all(a is b for a, b in zip(params, layers.parameters()))
+    assert layers[0].weight.is_contiguous(memory_format=torch.channels_last_3d)
+    assert not layers[0].weight.is_contiguous()
+    assert layers[1].weight.is_contiguous(memory_format=torch.channels_last)
+    assert layers[2].weight.is_contiguous()
+
+
 @pytest.mark.parametrize('level', ['input', 'tokens'])
 def test_modality_level(level):
     """Where a modality is dropped in training and zeroed for the

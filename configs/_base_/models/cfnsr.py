@@ -58,4 +58,8 @@ model = dict(
                 std=[58.395, 57.12, 57.375],
                 format_shape='NCTHW'),
             # raw MFCCs, as the code
-            audio=dict(type='mmaction.ActionDataPreprocessor'))))
+            audio=dict(type='mmaction.ActionDataPreprocessor'))),
+    # convolution weights channels-last: the same function up to float
+    # rounding (for the 3-D ResNeXt a CPU step about 0.97x; 2-D encoders
+    # gain more, see tools/benchmark.py)
+    channels_last=True)

@@ -6,7 +6,7 @@ from mmaction.models.recognizers import BaseRecognizer
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 
 from mmemo.registry import MODELS
-from ..utils import in_own_scope
+from ..utils import in_own_scope, to_channels_last
 from .modality_dropout import modality_dropout, zero_missing_modalities
 
 
@@ -48,6 +48,11 @@ class AVRecognizer(BaseRecognizer):
             ``modality_level`` (default ``'input'``).
         test_cfg (dict, optional): ``modality_scores`` and
             ``modality_level`` (default ``'input'``).
+        channels_last (bool): Keep the convolution weights channels-last
+            (:func:`~mmemo.models.utils.to_channels_last`): the same
+            function up to float rounding, and faster 2-D convolutions
+            (a CPU training step of AVT-CA's EfficientFace about 0.8x).
+            Defaults to False.
     """
 
     def __init__(self,
@@ -56,7 +61,8 @@ class AVRecognizer(BaseRecognizer):
                  audio_encoder: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None) -> None:
+                 test_cfg: OptConfigType = None,
+                 channels_last: bool = False) -> None:
         super().__init__(
             backbone=in_own_scope(visual_encoder),
             cls_head=fusion_head,
@@ -65,6 +71,15 @@ class AVRecognizer(BaseRecognizer):
             data_preprocessor=data_preprocessor)
         self.audio_encoder = MODELS.build(in_own_scope(audio_encoder)) \
             if audio_encoder else None
+        self.channels_last = channels_last
+        if channels_last:
+            to_channels_last(self)
+
+    def init_weights(self) -> None:
+        """Initialise the weights (keeping the channels-last layout)."""
+        super().init_weights()
+        if self.channels_last:  # an initialiser may have replaced tensors
+            to_channels_last(self)
 
     def extract_feat(self,
                      inputs: Dict[str, torch.Tensor],
