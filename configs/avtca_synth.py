@@ -39,9 +39,10 @@ model = dict(
     train_cfg=dict(modality_dropout='softhard', modality_level='tokens'),
     test_cfg=dict(modality_scores=True, modality_level='tokens'),
     # the results on the README and the model page were trained in the
-    # plain layout; channels_last=True (the base's) is about 0.8x the CPU
-    # step for the same function up to float rounding, which changes a
-    # training run's numbers
+    # plain layout; channels_last=True (the base's) computes the same
+    # function up to float rounding, faster on the CPU (the P2 row of
+    # tools/benchmark.py), but that rounding changes a training run's
+    # numbers
     channels_last=False)
 
 # From scratch the official SGD recipe (lr 0.06, 10 epochs) does not learn

@@ -42,8 +42,9 @@ model = dict(
     # also score each modality alone (the other's encoder output zeroed)
     test_cfg=dict(modality_scores=True, modality_level='tokens'),
     # the results on the model page were trained in the plain layout;
-    # channels_last=True (the base's) is about 0.7x the CPU step for the
-    # same function up to float rounding, which changes a run's numbers
+    # channels_last=True (the base's) computes the same function up to
+    # float rounding, faster on the CPU (the P2 row of tools/benchmark.py),
+    # but that rounding changes a training run's numbers
     channels_last=False)
 
 sample_rate = 44100

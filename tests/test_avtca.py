@@ -251,6 +251,10 @@ def test_channels_last_is_the_same_function():
     for name, fast_g, plain_g in zip(convs, *grads):
         torch.testing.assert_close(fast_g, plain_g, rtol=1e-6, atol=1e-10)
     fast.float(), plain.float()
+    # a plain checkpoint loads into the channels-last model, layout kept
+    fast.load_state_dict(plain.state_dict())
+    assert fast.get_parameter(convs[5]).is_contiguous(
+        memory_format=torch.channels_last)
     fast.eval(), plain.eval()
     data = fast.data_preprocessor(fake_batch(), training=False)
     with torch.no_grad():

@@ -104,6 +104,13 @@ def test_json_has_every_field(quick_run):
         else:
             assert r['details']['clips_per_s'] > 0
             assert r['details']['batch_size'] == 8
+    # AVT-CA and CFN-SR in the RAVDESS / CREMA-D configs' channels-last
+    # layout (--cfg-options), timed against the plain one
+    for name in ('AVT-CA', 'CFN-SR', 'JCA'):
+        details = rows['P2 train step ' + name]['details']
+        assert details['channels_last'] is (name != 'JCA')
+        assert ('channels_last=False' in details['reference_is']) is (
+            name != 'JCA')
     p1 = rows['P1 pipeline / FFmpeg decode (detector on every clip)']
     assert 'FaceCrop' in p1['details']['stage_ms']
     assert p1['details']['reference_decoder'].startswith(('pyav', 'ffmpeg'))

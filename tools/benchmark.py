@@ -80,18 +80,22 @@ import tempfile
 import time
 from typing import Dict, List, Optional
 
+from mmengine.config import DictAction  # imports no torch
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 GRID_DIR = osp.join(REPO, 'tests', 'data', 'grid')
 GRID_CLIPS = ('bbaf2n', 'lwbsza', 'pwij3p', 'sbwe5n', 'id2_vcd_swwp2s')
 DEFAULT_WORK_DIR = osp.join('work_dirs', 'benchmark')
 
-# (name, config) of the P2 training steps
+# (row name, config, --cfg-options): AVT-CA and CFN-SR in the channels-last
+# layout the RAVDESS / CREMA-D configs train in (their synthetic configs keep
+# the plain one their documented results used)
 TRAIN_STEP_CONFIGS = (
-    ('AVT-CA', 'configs/avtca_synth.py'),
-    ('CFN-SR', 'configs/cfnsr_synth.py'),
-    ('JCA', 'configs/jca_synth_va.py'),
-    ('JMT', 'configs/jmt_synth_va.py'),
-    ('MAVEN', 'configs/maven_synth_va.py'),
+    ('AVT-CA', 'configs/avtca_synth.py', ['model.channels_last=True']),
+    ('CFN-SR', 'configs/cfnsr_synth.py', ['model.channels_last=True']),
+    ('JCA', 'configs/jca_synth_va.py', []),
+    ('JMT', 'configs/jmt_synth_va.py', []),
+    ('MAVEN', 'configs/maven_synth_va.py', []),
 )
 ROW_FIELDS = ('benchmark', 'measured', 'unit', 'reference', 'ratio', 'goal',
               'met', 'peak_rss_mb', 'details')
@@ -205,11 +209,17 @@ def parse_args(argv=None):
     step.add_argument('--size', help="synthetic set size ('tiny')")
     step.add_argument('--feature-dir', help='feature cache folder')
     step.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings (key=value), as tools/train.py')
+    step.add_argument(
         '--compare-ref',
         action='store_true',
         help='also time a copy of the model with every fused path off '
-        '(`fused=False`, the plain autograd ops), interleaved step by step '
-        'with the measured one; the ratio is measured / reference')
+        '(`fused=False`, the plain autograd ops) and its weights in the '
+        'plain memory layout (`channels_last=False`), interleaved step by '
+        'step with the measured one; the ratio is measured / reference')
     step.add_argument(
         '--compile',
         action='store_true',
@@ -682,6 +692,16 @@ def _train_batch(cfg, args) -> list:
     return [dataset[i % len(dataset)] for i in range(args.batch_size)]
 
 
+def _reference_is(fused: bool, channels_last: bool) -> str:
+    off = [
+        text for on, text in ((fused, 'fused=False (plain ops)'),
+                              (channels_last, 'channels_last=False')) if on
+    ]
+    if not off:
+        return 'the same model (no fused path: a noise check)'
+    return 'the same model with ' + ' and '.join(off)
+
+
 def train_step_bench(args) -> List[Dict]:
     setup(args)
     import torch
@@ -690,6 +710,8 @@ def train_step_bench(args) -> List[Dict]:
 
     from mmemo.registry import MODELS
     cfg = _config(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     _patch_va(cfg, args.data_root, args.size, args.feature_dir)
     torch.manual_seed(0)
     samples = _train_batch(cfg, args)
@@ -702,12 +724,18 @@ def train_step_bench(args) -> List[Dict]:
         m for m in model.modules()
         if isinstance(getattr(m, 'fused', None), bool)
     ]
+    channels_last = bool(getattr(model, 'channels_last', False))
     if args.compare_ref:
-        # the same weights, every fused path off: the previous computation
+        # the same weights, every fused path off and the plain layout: the
+        # computation before issue 19
         reference = copy.deepcopy(model)
         for m in reference.modules():
             if isinstance(getattr(m, 'fused', None), bool):
                 m.fused = False
+        if channels_last:
+            reference.channels_last = False
+            for t in (*reference.parameters(), *reference.buffers()):
+                t.data = t.data.contiguous()
         models['reference'] = reference
     optims = {}
     for k, m in models.items():
@@ -755,6 +783,7 @@ def train_step_bench(args) -> List[Dict]:
         trainable_params=params,
         fused_modules=sorted({type(m).__name__
                               for m in fused}),
+        channels_last=channels_last,
         compiled=args.compile,
         optimizer=type(optims['measured'].optimizer).__name__ +
         (' (fused)' if args.optim_fused else ''),
@@ -765,8 +794,7 @@ def train_step_bench(args) -> List[Dict]:
     if ref is not None:
         details.update(
             reference_clips_per_s=round(args.batch_size / ref, 1),
-            reference_is='the same model with fused=False (plain ops)'
-            if fused else 'the same model (no fused path: a noise check)')
+            reference_is=_reference_is(bool(fused), channels_last))
     return finish(args, [
         row(f'P2 train step {name}',
             round(step * 1000, 1),
@@ -1246,12 +1274,13 @@ def run_all(args) -> List[Dict]:
         if 'va-cache' in only:
             rows += va_rows
     if 'train-step' in only:
-        for name, config in TRAIN_STEP_CONFIGS:
+        for name, config, options in TRAIN_STEP_CONFIGS:
             rows += _child([
                 'train-step', config, '--name', name, '--compare-ref',
                 '--steps', '1' if quick else '20', '--threads',
                 str(threads), '--feature-dir', features
-            ] + va_data + dev, work_dir, env)
+            ] + (['--cfg-options'] + options if options else []) + va_data +
+                           dev, work_dir, env)
     if 'latency' in only:
         rows += _child([
             'latency', '--runs', '1' if quick else '4', '--threads',

@@ -30,5 +30,6 @@ model = dict(
     # also score each modality alone (the other zeroed)
     test_cfg=dict(modality_scores=True),
     # convolution weights channels-last: the same function up to float
-    # rounding, a CPU training step about 0.8x (tools/benchmark.py)
+    # rounding, a faster CPU training step for EfficientFace
+    # (docs/en/user_guides/benchmark.md)
     channels_last=True)

@@ -60,6 +60,6 @@ model = dict(
             # raw MFCCs, as the code
             audio=dict(type='mmaction.ActionDataPreprocessor'))),
     # convolution weights channels-last: the same function up to float
-    # rounding (for the 3-D ResNeXt a CPU step about 0.97x; 2-D encoders
-    # gain more, see tools/benchmark.py)
+    # rounding; oneDNN's channels-last kernels are faster for most
+    # convolutions (docs/en/user_guides/benchmark.md)
     channels_last=True)
