@@ -111,6 +111,8 @@ def test_json_has_every_field(quick_run):
         assert details['channels_last'] is (name != 'JCA')
         assert ('channels_last=False' in details['reference_is']) is (
             name != 'JCA')
+        # off in the default runtime, so off here as in training
+        assert details['retain_freed_memory'] is False
     p1 = rows['P1 pipeline / FFmpeg decode (detector on every clip)']
     assert 'FaceCrop' in p1['details']['stage_ms']
     assert p1['details']['reference_decoder'].startswith(('pyav', 'ffmpeg'))

@@ -709,10 +709,17 @@ def train_step_bench(args) -> List[Dict]:
     from mmengine.optim import build_optim_wrapper
 
     from mmemo.registry import MODELS
+    from mmemo.utils.malloc import retain_freed_memory
     cfg = _config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     _patch_va(cfg, args.data_root, args.size, args.feature_dir)
+    # what the runner's RetainFreedMemoryHook does before training when
+    # the config enables it (`--cfg-options
+    # default_hooks.retain_freed_memory.enable=True`)
+    hook = cfg.get('default_hooks', {}).get('retain_freed_memory') or {}
+    retained = hook.get('enable', True) if hook else False
+    retained = retained and args.device == 'cpu' and retain_freed_memory()
     torch.manual_seed(0)
     samples = _train_batch(cfg, args)
     model = MODELS.build(cfg.model)
@@ -784,6 +791,7 @@ def train_step_bench(args) -> List[Dict]:
         fused_modules=sorted({type(m).__name__
                               for m in fused}),
         channels_last=channels_last,
+        retain_freed_memory=retained,
         compiled=args.compile,
         optimizer=type(optims['measured'].optimizer).__name__ +
         (' (fused)' if args.optim_fused else ''),

@@ -3,8 +3,9 @@ from .av_visualization_hook import AVVisualizationHook
 from .iter_checkpoint_hook import IterCheckpointHook
 from .iter_seed_hook import IterSeedHook
 from .media_report_hook import MediaReportHook
+from .retain_freed_memory_hook import RetainFreedMemoryHook
 
 __all__ = [
     'AVVisualizationHook', 'IterCheckpointHook', 'IterSeedHook',
-    'MediaReportHook'
+    'MediaReportHook', 'RetainFreedMemoryHook'
 ]

@@ -50,9 +50,9 @@ class AVRecognizer(BaseRecognizer):
             ``modality_level`` (default ``'input'``).
         channels_last (bool): Keep the convolution weights channels-last
             (:func:`~mmemo.models.utils.to_channels_last`): the same
-            function up to float rounding, and faster 2-D convolutions
-            (a CPU training step of AVT-CA's EfficientFace about 0.8x).
-            Defaults to False.
+            function up to float rounding, and PyTorch's channels-last
+            convolution kernels (a CPU training step of the synthetic
+            AVT-CA and CFN-SR configs about 0.8x). Defaults to False.
     """
 
     def __init__(self,
