@@ -16,6 +16,9 @@ clip_cache = dict(
     type='ClipCachePipeline',
     cache_dir='data/clip_cache/avtca_synth',
     until='NormalizeAudio')
+# a cached sample is cheap to load: handing its tensors to the main process
+# is most of a worker's time, and 'file_system' halves that
+default_hooks = dict(tensor_sharing=dict(strategy='file_system'))
 train_dataloader = dict(
     dataset=dict(pipeline=[
         dict(clip_cache, pipeline={{_base_.train_dataloader.dataset.pipeline}})

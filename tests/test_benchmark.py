@@ -113,6 +113,10 @@ def test_json_has_every_field(quick_run):
             name != 'JCA')
         # off in the default runtime, so off here as in training
         assert details['retain_freed_memory'] is False
+    # each path's workers hand tensors over as its config sets it
+    p6 = rows['P6 clip-cache epoch, data loading, 2 workers']['details']
+    assert p6['sharing_strategy'] == dict(
+        decode='file_descriptor', cache='file_system')
     p1 = rows['P1 pipeline / FFmpeg decode (detector on every clip)']
     assert 'FaceCrop' in p1['details']['stage_ms']
     assert p1['details']['reference_decoder'].startswith(('pyav', 'ffmpeg'))

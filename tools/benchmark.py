@@ -1058,12 +1058,20 @@ def clip_cache_bench(args) -> List[Dict]:
             progress=False)
     fill_s = time.perf_counter() - start
     from mmengine.runner import Runner
+    strategies = [
+        cfg.get('default_hooks', {}).get('tensor_sharing', {}).get('strategy')
+        or torch.multiprocessing.get_sharing_strategy() for cfg in configs
+    ]
 
     def build(workers: int) -> list:
         """The two paths' loaders, warmed up (workers started, the cache
         index read, detections cached)."""
         loaders = []
-        for cfg in configs:
+        for cfg, strategy in zip(configs, strategies):
+            # each path's workers (forked by the warm-up epoch, persistent)
+            # hand tensors over as its config's TensorSharingStrategyHook
+            # sets it for training
+            torch.multiprocessing.set_sharing_strategy(strategy)
             loader = copy.deepcopy(cfg.train_dataloader)
             loader.update(num_workers=workers, persistent_workers=workers > 0)
             loaders.append(Runner.build_dataloader(loader, seed=0))
@@ -1128,6 +1136,8 @@ def clip_cache_bench(args) -> List[Dict]:
                 epoch_clips=clips,
                 batch_size=loaders[0].batch_size,
                 workers=workers,
+                sharing_strategy=dict(
+                    decode=strategies[0], cache=strategies[1]),
                 epochs_timed=len(cache_runs),
                 cached_until=step['until'],
                 cache_fill_s=round(fill_s, 1),

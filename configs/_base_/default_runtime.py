@@ -23,7 +23,10 @@ default_hooks = dict(
     # the next step instead of being unmapped and zero-filled again by the
     # kernel (glibc). A CPU step of avtca_ravdess about 3.7x faster, at the
     # cost of a larger heap (peak RSS +54 % measured): off by default
-    retain_freed_memory=dict(type='RetainFreedMemoryHook', enable=False))
+    retain_freed_memory=dict(type='RetainFreedMemoryHook', enable=False),
+    # how dataloader workers hand tensors over (None: torch's default);
+    # the clip-cache configs use 'file_system'
+    tensor_sharing=dict(type='TensorSharingStrategyHook', strategy=None))
 
 
 # `nccl` stays the default for GPUs; on a machine without CUDA mmemo's compat
