@@ -17,7 +17,7 @@ clip_cache = dict(
     cache_dir='data/clip_cache/avtca_synth',
     until='NormalizeAudio')
 # a cached sample is cheap to load: handing its tensors to the main process
-# is most of a worker's time, and 'file_system' halves that
+# is much of a worker's time, and 'file_system' cuts it by about a third
 default_hooks = dict(tensor_sharing=dict(strategy='file_system'))
 train_dataloader = dict(
     dataset=dict(pipeline=[

@@ -17,7 +17,7 @@ class TensorSharingStrategyHook(Hook):
     shared memory as a file descriptor over a socket; ``'file_system'``
     sends its name. When a sample is cheap to load (the clip cache:
     memory-mapped frames and features) that hand-over is most of a worker
-    epoch, and ``'file_system'`` halves it
+    epoch, and ``'file_system'`` cuts it by about a third
     (docs/en/user_guides/clip_cache.md). Its cost, in torch's words: shared
     memory of a process killed hard can stay in ``/dev/shm`` until
     ``torch_shm_manager`` removes it.
