@@ -708,23 +708,21 @@ def train_step_bench(args) -> List[Dict]:
     from mmengine.dataset import pseudo_collate
     from mmengine.optim import build_optim_wrapper
 
-    from mmemo.registry import MODELS
-    from mmemo.utils.malloc import retain_freed_memory
+    from mmemo.registry import HOOKS, MODELS
     cfg = _config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     _patch_va(cfg, args.data_root, args.size, args.feature_dir)
-    # what the runner's RetainFreedMemoryHook does before training when
-    # the config enables it (`--cfg-options
-    # default_hooks.retain_freed_memory.enable=True`)
-    hook = cfg.get('default_hooks', {}).get('retain_freed_memory') or {}
-    retained = hook.get('enable', True) if hook else False
-    retained = retained and args.device == 'cpu' and retain_freed_memory()
     torch.manual_seed(0)
     samples = _train_batch(cfg, args)
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.to(args.device).train()
+    # what the runner's RetainFreedMemoryHook does before the run (when the
+    # config enables it: `--cfg-options
+    # default_hooks.retain_freed_memory.enable=True`)
+    hook = cfg.get('default_hooks', {}).get('retain_freed_memory')
+    retained = bool(hook) and HOOKS.build(hook).apply(model)
     batch = pseudo_collate(samples)
     models = dict(measured=model)
     fused = [

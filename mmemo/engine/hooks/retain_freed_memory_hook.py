@@ -1,5 +1,6 @@
 # Copyright (c) mmemo contributors. All rights reserved.
 from mmengine.hooks import Hook
+from torch import nn
 
 from mmemo.registry import HOOKS
 from mmemo.utils.malloc import retain_freed_memory
@@ -29,12 +30,26 @@ class RetainFreedMemoryHook(Hook):
     def __init__(self, enable: bool = True) -> None:
         self.enable = enable
 
-    def before_run(self, runner) -> None:
+    def apply(self, model: nn.Module, logger=None) -> bool:
+        """Apply it when enabled and ``model`` is on the CPU.
+
+        Args:
+            model (nn.Module): The model that will be trained or tested.
+            logger (optional): Told when the C library is not glibc.
+
+        Returns:
+            bool: Whether the allocation settings changed.
+        """
         if not self.enable:
-            return
-        devices = {p.device.type for p in runner.model.parameters()}
-        if devices - {'cpu'}:
-            return  # activations live on the accelerator
-        if not retain_freed_memory():
-            runner.logger.info('RetainFreedMemoryHook: not glibc, '
-                               'allocation settings unchanged')
+            return False
+        if {p.device.type for p in model.parameters()} - {'cpu'}:
+            return False  # activations live on the accelerator
+        if retain_freed_memory():
+            return True
+        if logger is not None:
+            logger.info('RetainFreedMemoryHook: not glibc, allocation '
+                        'settings unchanged')
+        return False
+
+    def before_run(self, runner) -> None:
+        self.apply(runner.model, runner.logger)
