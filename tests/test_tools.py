@@ -6,6 +6,7 @@ import os
 import os.path as osp
 import pickle
 import stat
+import subprocess
 import sys
 import textwrap
 
@@ -183,6 +184,53 @@ def test_run_cli_destroys_the_process_group_on_success(tmp_path):
         run_cli(lambda args: start_group(True), [])
     assert dist.is_initialized()
     dist.destroy_process_group()
+
+
+RANK_SCRIPT = '''\
+import atexit, logging, sys
+import torch
+import torch.distributed as dist
+from mmemo.utils.cli import run_cli
+
+def main():
+    if sys.argv[1] == 'group':
+        dist.init_process_group('gloo', init_method=sys.argv[2], rank=0,
+                                world_size=1)
+        # a DDP model keeps the backend alive past destroy_process_group
+        torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))
+    atexit.register(lambda: print('atexit ran', flush=True))
+    logging.basicConfig(filename=sys.argv[3], level=logging.INFO)
+    logging.getLogger('rank').info('the last log line')
+    print('the last line', end='')  # buffered: a pipe, no newline
+    return int(sys.argv[4])
+
+sys.exit(run_cli(main))
+'''
+
+
+@pytest.mark.parametrize('group', [True, False])
+def test_a_distributed_rank_ends_without_the_cxx_teardown(tmp_path, group):
+    """A tool's __main__ that ran a process group leaves through os._exit
+    (no atexit handler, no C++ static destructor: gloo's abort at shutdown)
+    after flushing its output and log; its result is the exit status. A run
+    without a group ends normally."""
+    script = tmp_path / 'rank.py'
+    script.write_text(RANK_SCRIPT)
+    log = tmp_path / 'rank.log'
+    proc = subprocess.run([
+        sys.executable,
+        str(script), 'group' if group else 'none',
+        f'file://{tmp_path}/store',
+        str(log), '3'
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO,
+                          timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    assert 'the last line' in proc.stdout
+    assert ('atexit ran' in proc.stdout) is not group
+    assert 'the last log line' in log.read_text()
 
 
 # ---------------------------------------------------------------- slurm
