@@ -219,8 +219,7 @@ def test_a_distributed_rank_ends_without_the_cxx_teardown(tmp_path, group):
     log = tmp_path / 'rank.log'
     proc = subprocess.run([
         sys.executable,
-        str(script), 'group' if group else 'none',
-        f'file://{tmp_path}/store',
+        str(script), 'group' if group else 'none', f'file://{tmp_path}/store',
         str(log), '3'
     ],
                           capture_output=True,
