@@ -26,5 +26,6 @@ optim_wrapper = dict(
         lr=1e-4,
         momentum=0.9,
         nesterov=True,
-        weight_decay=1e-4))
+        weight_decay=1e-4,
+        fused=True))  # see configs/jca_affwild2.py
 param_scheduler = [dict(type='StepLR', step_size=40, gamma=0.1, by_epoch=True)]

@@ -113,6 +113,11 @@ def test_json_has_every_field(quick_run):
             name != 'JCA')
         # off in the default runtime, so off here as in training
         assert details['retain_freed_memory'] is False
+    # every head with the real datasets' fused optimiser, against the loop
+    for name in ('AVT-CA', 'CFN-SR', 'JCA', 'JMT', 'MAVEN'):
+        details = rows['P2 train step ' + name]['details']
+        assert details['optimizer'].endswith(' (fused)'), details
+        assert 'the optimiser not fused' in details['reference_is']
     # each path's workers hand tensors over as its config sets it
     p6 = rows['P6 clip-cache epoch, data loading, 2 workers']['details']
     assert p6['sharing_strategy'] == dict(

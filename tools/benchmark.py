@@ -36,7 +36,11 @@ runner's ``train_step``) of a config's model with a batch of 8 real
 samples: its own pipeline on GRID clips for media configs, its feature
 cache for cached-feature configs. ``--compare-ref`` (``all`` passes it)
 times the same model with every fused path off (``fused=False``, the
-plain autograd ops) interleaved with it; ``--optim-fused`` and
+plain autograd ops), the plain memory layout and the optimiser's loop over
+the parameters (no ``fused=True`` optimiser) interleaved with it;
+``all`` measures the synthetic configs with the real datasets' settings
+(channels-last weights where they have them, the fused optimiser);
+``--optim-fused`` and
 ``--compile`` try PyTorch's fused optimiser and ``torch.compile``;
 ``--profile N`` prints torch.profiler's top operators.
 
@@ -91,11 +95,14 @@ DEFAULT_WORK_DIR = osp.join('work_dirs', 'benchmark')
 # layout the RAVDESS / CREMA-D configs train in (their synthetic configs keep
 # the plain one their documented results used)
 TRAIN_STEP_CONFIGS = (
-    ('AVT-CA', 'configs/avtca_synth.py', ['model.channels_last=True']),
-    ('CFN-SR', 'configs/cfnsr_synth.py', ['model.channels_last=True']),
-    ('JCA', 'configs/jca_synth_va.py', []),
-    ('JMT', 'configs/jmt_synth_va.py', []),
-    ('MAVEN', 'configs/maven_synth_va.py', []),
+    ('AVT-CA', 'configs/avtca_synth.py',
+     ['model.channels_last=True', 'optim_wrapper.optimizer.fused=True']),
+    ('CFN-SR', 'configs/cfnsr_synth.py',
+     ['model.channels_last=True', 'optim_wrapper.optimizer.fused=True']),
+    ('JCA', 'configs/jca_synth_va.py', ['optim_wrapper.optimizer.fused=True']),
+    ('JMT', 'configs/jmt_synth_va.py', ['optim_wrapper.optimizer.fused=True']),
+    ('MAVEN', 'configs/maven_synth_va.py',
+     ['optim_wrapper.optimizer.fused=True']),
 )
 ROW_FIELDS = ('benchmark', 'measured', 'unit', 'reference', 'ratio', 'goal',
               'met', 'peak_rss_mb', 'details')
@@ -231,8 +238,8 @@ def parse_args(argv=None):
         action='store_true',
         help="build the measured model's optimizer with fused=True "
         "(PyTorch's fused Adam/AdamW/SGD kernel; the config option "
-        'optim_wrapper.optimizer.fused=True); the reference keeps the '
-        "config's")
+        'optim_wrapper.optimizer.fused=True, which the configs of the '
+        "real datasets set); --compare-ref's reference never fuses it")
     step.add_argument(
         '--profile',
         type=int,
@@ -692,10 +699,11 @@ def _train_batch(cfg, args) -> list:
     return [dataset[i % len(dataset)] for i in range(args.batch_size)]
 
 
-def _reference_is(fused: bool, channels_last: bool) -> str:
+def _reference_is(fused: bool, channels_last: bool, fused_optim: bool) -> str:
     off = [
         text for on, text in ((fused, 'fused=False (plain ops)'),
-                              (channels_last, 'channels_last=False')) if on
+                              (channels_last, 'channels_last=False'),
+                              (fused_optim, 'the optimiser not fused')) if on
     ]
     if not off:
         return 'the same model (no fused path: a noise check)'
@@ -747,7 +755,11 @@ def train_step_bench(args) -> List[Dict]:
         optim_cfg = copy.deepcopy(cfg.optim_wrapper)
         if k == 'measured' and args.optim_fused:
             optim_cfg.optimizer['fused'] = True
+        if k == 'reference':
+            # and the optimiser's loop over the parameters
+            optim_cfg.optimizer.pop('fused', None)
         optims[k] = build_optim_wrapper(m, optim_cfg)
+    fused_optim = bool(optims['measured'].optimizer.defaults.get('fused'))
     compile_s = None
     if args.compile:
         # what Runner._maybe_compile does with `compile=True`
@@ -792,7 +804,7 @@ def train_step_bench(args) -> List[Dict]:
         retain_freed_memory=retained,
         compiled=args.compile,
         optimizer=type(optims['measured'].optimizer).__name__ +
-        (' (fused)' if args.optim_fused else ''),
+        (' (fused)' if fused_optim else ''),
         device=args.device,
         torch_threads=torch.get_num_threads())
     if compile_s is not None:
@@ -800,7 +812,8 @@ def train_step_bench(args) -> List[Dict]:
     if ref is not None:
         details.update(
             reference_clips_per_s=round(args.batch_size / ref, 1),
-            reference_is=_reference_is(bool(fused), channels_last))
+            reference_is=_reference_is(
+                bool(fused), channels_last, fused_optim))
     return finish(args, [
         row(f'P2 train step {name}',
             round(step * 1000, 1),
