@@ -51,3 +51,19 @@ def test_the_fused_optimizer_is_the_same_update(name):
                            initial):
         torch.testing.assert_close(f, p, rtol=1e-5, atol=1e-7)
         assert not torch.equal(f, start)  # the steps moved every weight
+
+
+def test_a_resumed_run_keeps_the_optimizer_it_was_saved_with():
+    """PyTorch restores `fused` with the parameter groups: a checkpoint
+    saved by the loop resumes with the loop (the same run, continued)."""
+    optim_cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'maven_affwild2.py')).optim_wrapper
+    plain_cfg = copy.deepcopy(optim_cfg)
+    plain_cfg.optimizer.pop('fused')
+    model = torch.nn.Linear(4, 2)
+    saved = build_optim_wrapper(model, plain_cfg)
+    saved.update_params(model(torch.randn(3, 4)).square().mean())
+    resumed = build_optim_wrapper(model, optim_cfg)
+    assert resumed.optimizer.param_groups[0]['fused'] is True
+    resumed.load_state_dict(saved.state_dict())
+    assert not resumed.optimizer.param_groups[0]['fused']
