@@ -25,15 +25,21 @@ def test_real_dataset_configs_fuse_the_optimizer(path):
     assert bool(optimizer.get('fused')) is expected, optimizer
 
 
+def fused_and_plain(name: str) -> tuple:
+    """A config's ``optim_wrapper``, and a copy without ``fused``."""
+    optim_cfg = Config.fromfile(osp.join(REPO, 'configs', name)).optim_wrapper
+    plain_cfg = copy.deepcopy(optim_cfg)
+    plain_cfg.optimizer.pop('fused')
+    return optim_cfg, plain_cfg
+
+
 @pytest.mark.parametrize(
     'name', ['maven_affwild2.py', 'jmt_affwild2.py', 'avtca_ravdess.py'])
 def test_the_fused_optimizer_is_the_same_update(name):
     """Adam with weight decay and gradient clipping (MAVEN), Nesterov SGD
     (JMT), SGD with dampening (AVT-CA), built by MMEngine from the config:
     five steps fused and not give the same weights up to rounding."""
-    optim_cfg = Config.fromfile(osp.join(REPO, 'configs', name)).optim_wrapper
-    plain_cfg = copy.deepcopy(optim_cfg)
-    plain_cfg.optimizer.pop('fused')
+    optim_cfg, plain_cfg = fused_and_plain(name)
     torch.manual_seed(0)
     fused_model = torch.nn.Sequential(
         torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 2))
@@ -56,10 +62,7 @@ def test_the_fused_optimizer_is_the_same_update(name):
 def test_a_resumed_run_keeps_the_optimizer_it_was_saved_with():
     """PyTorch restores `fused` with the parameter groups: a checkpoint
     saved by the loop resumes with the loop (the same run, continued)."""
-    optim_cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'maven_affwild2.py')).optim_wrapper
-    plain_cfg = copy.deepcopy(optim_cfg)
-    plain_cfg.optimizer.pop('fused')
+    optim_cfg, plain_cfg = fused_and_plain('maven_affwild2.py')
     model = torch.nn.Linear(4, 2)
     saved = build_optim_wrapper(model, plain_cfg)
     saved.update_params(model(torch.randn(3, 4)).square().mean())

@@ -91,9 +91,10 @@ GRID_DIR = osp.join(REPO, 'tests', 'data', 'grid')
 GRID_CLIPS = ('bbaf2n', 'lwbsza', 'pwij3p', 'sbwe5n', 'id2_vcd_swwp2s')
 DEFAULT_WORK_DIR = osp.join('work_dirs', 'benchmark')
 
-# (row name, config, --cfg-options): AVT-CA and CFN-SR in the channels-last
-# layout the RAVDESS / CREMA-D configs train in (their synthetic configs keep
-# the plain one their documented results used)
+# (row name, config, --cfg-options): the synthetic configs with the real
+# datasets' settings, which their documented results did not use: the
+# channels-last layout of the AVT-CA / CFN-SR RAVDESS, CREMA-D and MOSEI
+# configs, and every real dataset's fused optimiser
 TRAIN_STEP_CONFIGS = (
     ('AVT-CA', 'configs/avtca_synth.py',
      ['model.channels_last=True', 'optim_wrapper.optimizer.fused=True']),
@@ -224,9 +225,10 @@ def parse_args(argv=None):
         '--compare-ref',
         action='store_true',
         help='also time a copy of the model with every fused path off '
-        '(`fused=False`, the plain autograd ops) and its weights in the '
-        'plain memory layout (`channels_last=False`), interleaved step by '
-        'step with the measured one; the ratio is measured / reference')
+        '(`fused=False`, the plain autograd ops), its weights in the '
+        'plain memory layout (`channels_last=False`) and its optimiser not '
+        'fused, interleaved step by step with the measured one; the ratio '
+        'is measured / reference')
     step.add_argument(
         '--compile',
         action='store_true',
